@@ -66,6 +66,14 @@ HAL_URL_ENV = "DOCKHIL_HAL_URL"
 #: with the URL's query parameters as string options.
 BACKENDS: dict[str, tuple[str, str]] = {
     "sim": ("sim_bridge.backend", "SimHal"),
+    "serial": ("hil.backends.serial_hal", "SerialHal"),
+    "vmcu": ("hil.backends.vmcu_hal", "VmcuHal"),
+    # pyserial's own URL handlers, passed straight through to the serial backend
+    "socket": ("hil.backends.serial_hal", "SerialHal"),
+    "rfc2217": ("hil.backends.serial_hal", "SerialHal"),
+    "loop": ("hil.backends.serial_hal", "SerialHal"),
+    "spy": ("hil.backends.serial_hal", "SerialHal"),
+    "hwgrep": ("hil.backends.serial_hal", "SerialHal"),
 }
 
 
@@ -92,7 +100,9 @@ def backend_class(url: str) -> type[Hal]:
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        raise HalError(f"backend {scheme}:// needs {module_name}, which failed to import: {exc}") from exc
+        raise HalError(
+            f"backend {scheme}:// needs {module_name}, which failed to import: {exc}"
+        ) from exc
     cls: type[Hal] = getattr(module, class_name)
     return cls
 

@@ -1,0 +1,281 @@
+"""Plausibility, staleness and redundancy checks run on every sensor frame.
+
+A bad frame is an *input*, not an exception: the monitor classifies each frame
+and the controller turns that into a hold (drives off, brake on) for the
+frame and, when the problem persists, into SAFE. Three classes of finding:
+
+* **bad** (the frame must not drive anything): a NaN, infinity or
+  out-of-range value; a time stamp that does not advance; the two ring
+  extension channels inconsistent (channel A is the ring on the linkage,
+  channel B the drive nut behind the buffer: A may lag B by the buffer's
+  compression, but never lead it, nor lag it by more than its stroke).
+  Persistence (``max_consecutive_bad_frames`` in a row, or
+  ``staleness_limit_s`` of frame time without a good frame), or a single
+  time-stamp gap longer than ``staleness_limit_s``, means the sensor data is
+  lost and the controller goes SAFE.
+* **hold** (the frame is fine but the drives must wait): bus undervoltage.
+  Locks self-hold through a power dip (DOMAIN 3), so the phase pauses and
+  resumes, its time-outs paused with it.
+* **warnings** that change no command: sequence gaps (frames lost on the
+  link), and the seal cavity transducers disagreeing or out of range; the
+  latter only make the seal check fail safe (tunnel valve kept shut).
+
+The checks are chained comparisons on unpacked values (``lo <= x <= hi`` is
+false for NaN and for infinities outside finite limits), the cheapest form on
+CPython: a whole frame costs a few microseconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from controller.config import ControllerConfig
+from controller.types import SensorFrame
+
+OK = 0
+HOLD = 1
+BAD = 2
+
+
+def make_plausibility_check(cfg: ControllerConfig) -> Callable[[SensorFrame], str | None]:
+    """Build the plausibility check for ``cfg`` with its limits bound as closure constants.
+
+    Short vectors are unpacked and compared element-wise and the limits are
+    closure cells, not attribute look-ups: the check runs every cycle and
+    this halves its cost on CPython 3.11.
+    """
+    v_lo, v_hi = cfg.range_bus_voltage_v
+    p_lo, p_hi = cfg.range_rel_pos_m
+    vel_lo, vel_hi = cfg.range_rel_vel_m_s
+    ang_lo, ang_hi = cfg.range_rel_angle_rad
+    rate_lo, rate_hi = cfg.range_rel_rate_rad_s
+    ext_lo, ext_hi = cfg.range_ring_extension_m
+    ext_ahead = cfg.ring_extension_disagreement_m
+    ext_behind = cfg.buffer_deflection_max_m
+    rs_lo, rs_hi = cfg.range_ring_speed_m_s
+    lat_lo, lat_hi = cfg.range_ring_lateral_m
+    tilt_lo, tilt_hi = cfg.range_ring_tilt_rad
+    load_lo, load_hi = cfg.range_load_n
+    cur_lo, cur_hi = cfg.range_drive_current_a
+    hp_lo, hp_hi = cfg.range_hook_pos
+    hl_lo, hl_hi = cfg.range_hook_load_n
+    hc_lo, hc_hi = cfg.range_hook_motor_current_a
+    hs_lo, hs_hi = cfg.range_hook_motor_speed_rad_s
+    ct_lo, ct_hi = cfg.range_cable_tension_n
+
+    def check(frame: SensorFrame) -> str | None:
+        if not v_lo <= frame.bus_voltage_v <= v_hi:
+            return "bus_voltage_v"
+        a, b, c = frame.rel_pos_m
+        if not (p_lo <= a <= p_hi and p_lo <= b <= p_hi and p_lo <= c <= p_hi):
+            return "rel_pos_m"
+        a, b, c = frame.rel_vel_m_s
+        if not (vel_lo <= a <= vel_hi and vel_lo <= b <= vel_hi and vel_lo <= c <= vel_hi):
+            return "rel_vel_m_s"
+        a, b, c = frame.rel_angle_rad
+        if not (ang_lo <= a <= ang_hi and ang_lo <= b <= ang_hi and ang_lo <= c <= ang_hi):
+            return "rel_angle_rad"
+        a, b, c = frame.rel_rate_rad_s
+        if not (rate_lo <= a <= rate_hi and rate_lo <= b <= rate_hi and rate_lo <= c <= rate_hi):
+            return "rel_rate_rad_s"
+        a = frame.ring_extension_m
+        b = frame.ring_extension_b_m
+        if not ext_lo <= a <= ext_hi:
+            return "ring_extension_m"
+        if not ext_lo <= b <= ext_hi:
+            return "ring_extension_b_m"
+        if not -ext_behind <= a - b <= ext_ahead:
+            return "ring_extension_disagree"
+        if not rs_lo <= frame.ring_speed_m_s <= rs_hi:
+            return "ring_speed_m_s"
+        a, b = frame.ring_lateral_m
+        if not (lat_lo <= a <= lat_hi and lat_lo <= b <= lat_hi):
+            return "ring_lateral_m"
+        a, b = frame.ring_tilt_rad
+        if not (tilt_lo <= a <= tilt_hi and tilt_lo <= b <= tilt_hi):
+            return "ring_tilt_rad"
+        if not (
+            load_lo <= frame.axial_load_n <= load_hi and load_lo <= frame.lateral_load_n <= load_hi
+        ):
+            return "load_n"
+        if not cur_lo <= frame.drive_current_a <= cur_hi:
+            return "drive_current_a"
+        t = frame.hook_pos
+        if len(t) != 12:
+            return "hook_pos"
+        h0, h1, h2, h3, h4, h5, h6, h7, h8, h9, h10, h11 = t
+        if not (
+            hp_lo <= h0 <= hp_hi
+            and hp_lo <= h1 <= hp_hi
+            and hp_lo <= h2 <= hp_hi
+            and hp_lo <= h3 <= hp_hi
+            and hp_lo <= h4 <= hp_hi
+            and hp_lo <= h5 <= hp_hi
+            and hp_lo <= h6 <= hp_hi
+            and hp_lo <= h7 <= hp_hi
+            and hp_lo <= h8 <= hp_hi
+            and hp_lo <= h9 <= hp_hi
+            and hp_lo <= h10 <= hp_hi
+            and hp_lo <= h11 <= hp_hi
+        ):
+            return "hook_pos"
+        t = frame.hook_load_n
+        if len(t) != 12:
+            return "hook_load_n"
+        h0, h1, h2, h3, h4, h5, h6, h7, h8, h9, h10, h11 = t
+        if not (
+            hl_lo <= h0 <= hl_hi
+            and hl_lo <= h1 <= hl_hi
+            and hl_lo <= h2 <= hl_hi
+            and hl_lo <= h3 <= hl_hi
+            and hl_lo <= h4 <= hl_hi
+            and hl_lo <= h5 <= hl_hi
+            and hl_lo <= h6 <= hl_hi
+            and hl_lo <= h7 <= hl_hi
+            and hl_lo <= h8 <= hl_hi
+            and hl_lo <= h9 <= hl_hi
+            and hl_lo <= h10 <= hl_hi
+            and hl_lo <= h11 <= hl_hi
+        ):
+            return "hook_load_n"
+        a, b = frame.hook_motor_current_a
+        if not (hc_lo <= a <= hc_hi and hc_lo <= b <= hc_hi):
+            return "hook_motor_current_a"
+        a, b = frame.hook_motor_speed_rad_s
+        if not (hs_lo <= a <= hs_hi and hs_lo <= b <= hs_hi):
+            return "hook_motor_speed_rad_s"
+        a, b = frame.cable_tension_n
+        if not (ct_lo <= a <= ct_hi and ct_lo <= b <= ct_hi):
+            return "cable_tension_n"
+        return None
+
+    return check
+
+
+_CHECKS: dict[int, tuple[ControllerConfig, Callable[[SensorFrame], str | None]]] = {}
+
+
+def implausible(frame: SensorFrame, cfg: ControllerConfig) -> str | None:
+    """Name of the first implausible or inconsistent value of ``frame``, else None.
+
+    Stateless: the same answer for the same frame, so the interlock checker
+    and the controller agree on which frames are bad. NaN fails every
+    comparison, so it is caught by the range checks.
+    """
+    entry = _CHECKS.get(id(cfg))
+    if entry is None or entry[0] is not cfg:
+        if len(_CHECKS) > 64:
+            _CHECKS.clear()
+        entry = (cfg, make_plausibility_check(cfg))
+        _CHECKS[id(cfg)] = entry
+    return entry[1](frame)
+
+
+def seal_sensors_fault(frame: SensorFrame, cfg: ControllerConfig) -> str | None:
+    """Why the cavity/tunnel pressures cannot be trusted, else None (soft check)."""
+    lo, hi = cfg.range_pressure_pa
+    pa = frame.seal_cavity_pressure_pa
+    pb = frame.seal_cavity_pressure_b_pa
+    if not lo <= pa <= hi:
+        return "seal_cavity_pressure_pa"
+    if not lo <= pb <= hi:
+        return "seal_cavity_pressure_b_pa"
+    if not lo <= frame.tunnel_pressure_pa <= hi:
+        return "tunnel_pressure_pa"
+    if abs(pa - pb) > cfg.seal_pressure_disagreement_pa:
+        return "seal_cavity_pressure_disagree"
+    return None
+
+
+def hold_reason(frame: SensorFrame, cfg: ControllerConfig) -> str | None:
+    """Why a plausible frame must still hold the drives (bus undervoltage), else None."""
+    if frame.bus_voltage_v < cfg.bus_undervoltage_v:
+        return "bus_undervoltage"
+    return None
+
+
+@dataclass(slots=True)
+class FrameMonitor:
+    """The stateful part of the checks: time stamps, sequence numbers, persistence.
+
+    ``check`` returns :data:`OK`, :data:`HOLD` or :data:`BAD` and leaves the
+    reason in ``reason``; ``data_lost`` turns true when bad data has
+    persisted (or a gap was too long) and stays true until :meth:`reset`.
+    """
+
+    cfg: ControllerConfig
+    last_t_s: float | None = None
+    last_good_t_s: float | None = None
+    last_seq: int | None = None
+    consecutive_bad: int = 0
+    seq_gaps: int = 0
+    bad_frames: int = 0
+    reason: str = ""
+    seal_fault: str | None = None
+    data_lost: bool = False
+    dt_s: float = 0.0
+    check_fn: Callable[[SensorFrame], str | None] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.check_fn = make_plausibility_check(self.cfg)
+
+    def reset(self) -> None:
+        """Forget history (operator reset): the next frame starts a fresh time base."""
+        self.last_t_s = None
+        self.last_good_t_s = None
+        self.last_seq = None
+        self.consecutive_bad = 0
+        self.reason = ""
+        self.data_lost = False
+        self.dt_s = 0.0
+
+    def check(self, frame: SensorFrame) -> int:
+        """Classify ``frame``; sets ``reason``, ``dt_s`` (time since the last good frame)."""
+        cfg = self.cfg
+        t = frame.t_s
+        seq = frame.seq
+        last_seq = self.last_seq
+        if last_seq is not None and seq != last_seq + 1 and seq > last_seq:
+            self.seq_gaps += 1
+        self.last_seq = seq
+        last_t = self.last_t_s
+        reason: str | None
+        if not -1e12 <= t <= 1e12:
+            reason = "t_s_invalid"
+        elif last_t is not None and t <= last_t:
+            reason = "t_s_not_advancing"
+        else:
+            self.last_t_s = t
+            reason = self.check_fn(frame)
+            if reason is None:
+                last_good = self.last_good_t_s
+                if last_good is not None and t - last_good > cfg.staleness_limit_s:
+                    reason = "stale_gap"
+                    self.data_lost = True
+        if reason is not None:
+            self.consecutive_bad += 1
+            self.bad_frames += 1
+            self.reason = reason
+            last_good = self.last_good_t_s
+            if self.consecutive_bad >= cfg.max_consecutive_bad_frames or (
+                last_good is not None
+                and self.last_t_s is not None
+                and self.last_t_s - last_good > cfg.staleness_limit_s
+            ):
+                self.data_lost = True
+            if reason == "stale_gap":
+                # the frame itself is fine; re-base time so recovery after reset is clean
+                self.last_good_t_s = t
+            self.dt_s = 0.0
+            return BAD
+        last_good = self.last_good_t_s
+        self.dt_s = 0.0 if last_good is None else t - last_good
+        self.last_good_t_s = t
+        self.consecutive_bad = 0
+        self.seal_fault = seal_sensors_fault(frame, cfg)
+        if frame.bus_voltage_v < cfg.bus_undervoltage_v:
+            self.reason = "bus_undervoltage"
+            return HOLD
+        self.reason = ""
+        return OK

@@ -1,0 +1,78 @@
+"""The controller <-> microcontroller wire protocol (``docs/icd.md``).
+
+Sans-io: :func:`encode` turns a message into one COBS frame, :class:`StreamDecoder`
+turns received bytes back into :class:`Packet` objects and counts what it rejects.
+No I/O, no clocks: callers pass time stamps and own the port.
+"""
+
+from controller.protocol.codec import (
+    LinkCounters,
+    SeqCounter,
+    StreamDecoder,
+    decode_packet,
+    encode,
+    encode_packet,
+    packet_payload,
+)
+from controller.protocol.messages import (
+    APID,
+    MAX_FRAME_LEN,
+    PROTOCOL_VERSION,
+    Capability,
+    DeviceFault,
+    DeviceMode,
+    ErrorCode,
+    EventId,
+    EventReport,
+    Heartbeat,
+    Hello,
+    HelloRequest,
+    HostHeartbeat,
+    Housekeeping,
+    Message,
+    ModeCommand,
+    Packet,
+    Ping,
+    Pong,
+    SetPoints,
+    Severity,
+    SimInject,
+    SimSetup,
+    SimStep,
+    Verification,
+)
+
+__all__ = [
+    "APID",
+    "MAX_FRAME_LEN",
+    "PROTOCOL_VERSION",
+    "Capability",
+    "DeviceFault",
+    "DeviceMode",
+    "ErrorCode",
+    "EventId",
+    "EventReport",
+    "Heartbeat",
+    "Hello",
+    "HelloRequest",
+    "HostHeartbeat",
+    "Housekeeping",
+    "LinkCounters",
+    "Message",
+    "ModeCommand",
+    "Packet",
+    "Ping",
+    "Pong",
+    "SeqCounter",
+    "SetPoints",
+    "Severity",
+    "SimInject",
+    "SimSetup",
+    "SimStep",
+    "StreamDecoder",
+    "Verification",
+    "decode_packet",
+    "encode",
+    "encode_packet",
+    "packet_payload",
+]

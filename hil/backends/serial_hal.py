@@ -1,0 +1,295 @@
+"""The serial HAL backend: a microcontroller speaking the ICD over a byte stream.
+
+Any pyserial port works: a device path (``/dev/ttyACM0``, a pty), a
+``serial://`` URL, or pyserial's own URLs (``socket://``, ``rfc2217://``,
+``loop://``, ``spy://``, ``hwgrep://``) passed straight through. Our options
+(``baud``, ``timeout_ms``) are taken off the query string; the rest goes to
+pyserial.
+
+A reader thread owns the receive side: it reads whatever has arrived, feeds
+the stream decoder and keeps the newest housekeeping frame, so the control
+loop never blocks on the port. Writes happen on the control thread (a
+set-point frame is under 40 bytes; the kernel buffers it).
+
+Two ways to drive a device, chosen by what its Hello says:
+
+* **lockstep** (a virtual microcontroller in lockstep): ``write`` sends the
+  set-points and a ``SimStep``; ``read`` waits for the housekeeping report of
+  the new step. The wait has a wall-clock guard, so a dead device ends the
+  run with a link fault instead of hanging it (the PX4 lockstep lesson).
+* **real time** (a bench, or the virtual device in real time): ``read``
+  returns the newest frame at once; if none arrived for
+  ``HOUSEKEEPING_STALE_MS`` the link is declared lost.
+
+A vanished port, a stale link or a dead reader raise
+:class:`~controller.errors.LinkError` with a message naming the port.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections import deque
+from typing import Any
+
+import serial
+
+from controller.errors import ConfigError, LinkError
+from controller.hal import FAULT_INJECTION, HARDWARE, LOCKSTEP, parse_url
+from controller.protocol import codec
+from controller.protocol import messages as m
+from controller.types import ActuatorCommand, InitialConditions, PlantFault, SensorFrame, Truth
+
+_OUR_OPTIONS = ("baud", "timeout_ms", "period")
+_PYSERIAL_SCHEMES = ("socket", "rfc2217", "loop", "spy", "hwgrep", "alt", "cp2110")
+
+
+def split_url(url: str) -> tuple[str, dict[str, str]]:
+    """(what pyserial opens, our options) for a HAL URL."""
+    scheme, location, options = parse_url(url)
+    ours = {k: options.pop(k) for k in list(options) if k in _OUR_OPTIONS}
+    rest = "&".join(f"{k}={v}" if v else k for k, v in options.items())
+    if scheme in ("", "serial"):
+        target = location
+    elif scheme in _PYSERIAL_SCHEMES:
+        target = f"{scheme}://{location}" + (f"?{rest}" if rest else "")
+    else:
+        raise ConfigError(f"{url!r}: not a serial URL")
+    return target, ours
+
+
+class SerialHal:
+    """HAL over a serial byte stream speaking ``docs/icd.md``."""
+
+    def __init__(self, url: str, **options: str) -> None:
+        target, ours = split_url(url)
+        ours.update(options)
+        self.url = url
+        try:
+            self._baud = int(ours.get("baud", "921600"))
+            self._timeout_s = float(ours.get("timeout_ms", "1000")) / 1000.0
+        except ValueError as exc:
+            raise ConfigError(f"{url!r}: bad option: {exc}") from None
+        try:
+            self._port = serial.serial_for_url(target, baudrate=self._baud, timeout=0.005)
+        except (serial.SerialException, ValueError, OSError) as exc:
+            raise LinkError(f"cannot open serial port {target!r}: {exc}") from None
+        self._seq = codec.SeqCounter()
+        self._decoder = codec.StreamDecoder()
+        self._lock = threading.Condition()
+        self._frame: SensorFrame | None = None
+        self._frame_wall = 0.0
+        self._frame_arrival_ns = 0
+        self._returned_arrival_ns: int | None = None
+        self._frames_received = 0
+        self._replies: deque[m.Packet] = deque(maxlen=256)
+        self.device_events: deque[m.Packet] = deque(maxlen=4096)
+        self._error: str | None = None
+        self._closed = False
+        self._tx_frames = 0
+        self._tx_bytes = 0
+        self._hb_counter = 0
+        self._next_hb = 0.0
+        self.hello: m.Hello | None = None
+        self._device_heartbeat: m.Heartbeat | None = None
+        self._reader = threading.Thread(
+            target=self._read_loop, name="dockhil-serial-rx", daemon=True
+        )
+        self._reader.start()
+        try:
+            self._handshake()
+        except LinkError:
+            self.close()
+            raise
+
+    # ------------------------------------------------------------ reader thread
+    def _read_loop(self) -> None:
+        port = self._port
+        while not self._closed:
+            try:
+                data = port.read(port.in_waiting or 1)
+            except (serial.SerialException, OSError, TypeError, AttributeError) as exc:
+                if not self._closed:
+                    with self._lock:
+                        self._error = f"serial port {self.url!r} failed: {exc}"
+                        self._lock.notify_all()
+                return
+            if not data:
+                continue
+            packets = self._decoder.feed(data)
+            if not packets:
+                continue
+            now_ns = time.monotonic_ns()
+            now = now_ns / 1e9
+            with self._lock:
+                for p in packets:
+                    msg = p.msg
+                    if isinstance(msg, m.Housekeeping):
+                        self._frame = msg.frame
+                        self._frame_wall = now
+                        self._frame_arrival_ns = now_ns
+                        self._frames_received += 1
+                    elif isinstance(msg, m.EventReport):
+                        self.device_events.append(p)
+                    elif isinstance(msg, m.Heartbeat):
+                        self._device_heartbeat = msg
+                    else:
+                        self._replies.append(p)
+                self._lock.notify_all()
+
+    # ------------------------------------------------------------ sending
+    def _send(self, msg: m.Message) -> int:
+        seq = self._seq.next()
+        frame = codec.encode(msg, seq)
+        try:
+            self._port.write(frame)
+        except (serial.SerialException, OSError) as exc:
+            raise LinkError(f"serial port {self.url!r} write failed: {exc}") from None
+        self._tx_frames += 1
+        self._tx_bytes += len(frame)
+        return seq
+
+    def _wait_reply(self, match: Any, what: str, timeout_s: float | None = None) -> m.Packet:
+        deadline = time.monotonic() + (timeout_s or self._timeout_s)
+        with self._lock:
+            while True:
+                for p in self._replies:
+                    if match(p):
+                        self._replies.remove(p)
+                        return p
+                if self._error:
+                    raise LinkError(self._error)
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise LinkError(
+                        f"no {what} from {self.url!r} within {timeout_s or self._timeout_s:g} s"
+                    )
+                self._lock.wait(left)
+
+    def _request(self, msg: m.Message, what: str) -> None:
+        seq = self._send(msg)
+        reply = self._wait_reply(
+            lambda p: (
+                isinstance(p.msg, m.Verification)
+                and p.msg.tc_seq_count == seq
+                and p.msg.subtype
+                in (m.ST_VERIF_COMPLETE_OK, m.ST_VERIF_ACCEPT_FAIL, m.ST_VERIF_COMPLETE_FAIL)
+            ),
+            what,
+        )
+        v = reply.msg
+        assert isinstance(v, m.Verification)
+        if not v.success:
+            raise LinkError(f"device refused {what}: error code {v.error_code} ({v.error_data})")
+
+    def _handshake(self) -> None:
+        self._send(m.HelloRequest())
+        reply = self._wait_reply(lambda p: isinstance(p.msg, m.Hello), "Hello")
+        hello = reply.msg
+        assert isinstance(hello, m.Hello)
+        if hello.protocol_version[0] != m.PROTOCOL_VERSION[0]:
+            raise LinkError(
+                f"device speaks ICD {hello.protocol_version}, this host {m.PROTOCOL_VERSION}"
+            )
+        self.hello = hello
+        self._request(m.ModeCommand(m.DeviceMode.ACTIVE), "mode ACTIVE")
+
+    # ------------------------------------------------------------ HAL
+    @property
+    def capabilities(self) -> frozenset[str]:
+        caps = set()
+        bits = self.hello.capabilities if self.hello else 0
+        if bits & m.Capability.LOCKSTEP:
+            caps.add(LOCKSTEP)
+        if bits & m.Capability.FAULT_INJECTION:
+            caps.add(FAULT_INJECTION)
+        if bits & m.Capability.HARDWARE:
+            caps.add(HARDWARE)
+        return frozenset(caps)
+
+    @property
+    def lockstep(self) -> bool:
+        return bool(self.hello and self.hello.capabilities & m.Capability.LOCKSTEP)
+
+    @property
+    def period_s(self) -> float:
+        return (self.hello.period_us if self.hello else 1000) / 1e6
+
+    def read(self) -> SensorFrame:
+        stale_s = m.HOUSEKEEPING_STALE_MS / 1000.0
+        with self._lock:
+            if self.lockstep or self._frame is None:
+                # lockstep: the report of the step just requested; real time: the first one
+                self._lock.wait_for(
+                    lambda: self._frame is not None or self._error is not None, self._timeout_s
+                )
+            if self._error:
+                raise LinkError(self._error)
+            frame = self._frame
+            if frame is None:
+                raise LinkError(f"no housekeeping from {self.url!r} within {self._timeout_s:g} s")
+            self._returned_arrival_ns = self._frame_arrival_ns
+            if self.lockstep:
+                self._frame = None  # the next read waits for the next step's report
+            elif time.monotonic() - self._frame_wall > stale_s:
+                raise LinkError(
+                    f"housekeeping from {self.url!r} stale for more than "
+                    f"{m.HOUSEKEEPING_STALE_MS} ms (device gone?)"
+                )
+            return frame
+
+    def write(self, cmd: ActuatorCommand) -> None:
+        self._send(m.SetPoints(cmd))
+        now = time.monotonic()
+        if now >= self._next_hb:
+            self._hb_counter += 1
+            self._send(m.HostHeartbeat(counter=self._hb_counter, mode=int(m.DeviceMode.ACTIVE)))
+            self._next_hb = now + m.HEARTBEAT_PERIOD_MS / 1000.0
+        if self.lockstep:
+            self._send(m.SimStep(1))
+
+    def last_arrival_ns(self) -> int | None:
+        """Monotonic ns at which the frame last returned by :meth:`read` arrived."""
+        return self._returned_arrival_ns
+
+    def truth(self) -> Truth | None:
+        return None
+
+    def setup(self, preset: str, seed: int, initial: InitialConditions) -> None:
+        with self._lock:
+            self._frame = None
+        self._request(m.SimSetup(preset, seed, initial), "simulation setup")
+
+    def inject(self, fault: PlantFault, active: bool = True) -> None:
+        self._request(m.SimInject(fault, active), f"fault injection {fault.kind}")
+
+    def ping(self, timeout_s: float = 1.0) -> float:
+        """Round-trip time of a PUS 17,1 ping, s."""
+        t0 = time.monotonic()
+        self._send(m.Ping())
+        self._wait_reply(lambda p: isinstance(p.msg, m.Pong), "Pong", timeout_s)
+        return time.monotonic() - t0
+
+    def link_counters(self) -> dict[str, int]:
+        with self._lock:
+            c = self._decoder.counters.as_dict()
+            c["hk_frames"] = self._frames_received
+        c["tx_frames"] = self._tx_frames
+        c["tx_bytes"] = self._tx_bytes
+        return c
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            if self._port.is_open:
+                # leave the device in its safe state; a dead port cannot take it
+                with contextlib.suppress(serial.SerialException, OSError):
+                    self._port.write(
+                        codec.encode(m.ModeCommand(m.DeviceMode.SAFE), self._seq.next())
+                    )
+            self._port.close()
+        finally:
+            self._reader.join(timeout=1.0)

@@ -1,0 +1,186 @@
+"""The ``dockhil`` command.
+
+Every error a user can cause (a malformed scenario, an unknown HAL URL, a
+port that vanished) ends as one clear line on stderr and exit code 2 (or 1
+for a run that executed and failed); never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from controller.errors import ConfigError, DockhilError
+
+EXIT_PASS, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+def _default_out(name: str) -> Path:
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", name)
+    return Path("runs") / f"{safe}-{stamp}"
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from hil import output
+    from hil.runner import run
+    from hil.scenario import load_scenario
+
+    console = Console(stderr=False, highlight=False)
+    scenario = load_scenario(args.scenario)
+    out = Path(args.out) if args.out else _default_out(scenario.name)
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("t = {task.completed:7.1f} s sim"),
+        TextColumn("{task.fields[phase]}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=args.quiet or not console.is_terminal,
+    ) as bar:
+        task = bar.add_task(scenario.name, total=scenario.duration_s, phase="")
+
+        def progress(t_s: float, phase: str) -> None:
+            bar.update(task, completed=t_s, phase=phase)
+
+        result = run(scenario, hal_url=args.hal, seed=args.seed, progress=progress)
+    paths = output.write_run(result, out)
+    if not args.quiet:
+        output.print_summary(console, result.record, paths)
+    return EXIT_PASS if result.record.outcome == "PASS" else EXIT_FAIL
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from hil.report import build_report
+
+    run_dir = Path(args.run_dir)
+    for needed in ("result.json", "telemetry.parquet"):
+        if not (run_dir / needed).is_file():
+            raise ConfigError(f"{run_dir}: no {needed} here; is this a run directory?")
+    path = build_report(run_dir)
+    print(f"report: {path}")
+    return EXIT_PASS
+
+
+def cmd_suite(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from hil.suite import run_suite
+
+    console = Console(highlight=False)
+    out = Path(args.out) if args.out else _default_out("suite")
+    ok = run_suite(
+        args.paths, out, hal_url=args.hal, jobs=args.jobs, console=console, quiet=args.quiet
+    )
+    return EXIT_PASS if ok else EXIT_FAIL
+
+
+def cmd_vmcu(args: argparse.Namespace) -> int:
+    import signal
+
+    from sim_bridge.vmcu import LinkFaults, VirtualMcu
+    from sim_bridge.vmcu_server import serve_pty, serve_tcp
+
+    for name in ("drop", "corrupt", "duplicate", "delay"):
+        p = getattr(args, name)
+        if not 0.0 <= p <= 1.0:
+            raise ConfigError(f"--{name} is a probability per frame, 0..1; got {p}")
+    if args.speedup <= 0:
+        raise ConfigError(f"--speedup must be positive; got {args.speedup}")
+    core = VirtualMcu(
+        preset=args.preset,
+        seed=args.seed,
+        period_s=args.period_ms / 1000.0,
+        lockstep=not args.realtime,
+        speedup=args.speedup,
+        link_faults=LinkFaults(args.drop, args.corrupt, args.duplicate, args.delay),
+        fault_seed=args.seed,
+    )
+    # SIGTERM ends the device like Ctrl-C does: quietly, with exit code 0
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        if args.tcp:
+            host, _, port = args.tcp.rpartition(":")
+            if not host or not port.isdigit():
+                raise ConfigError(f"--tcp wants HOST:PORT, e.g. 127.0.0.1:5555; got {args.tcp!r}")
+            serve_tcp(core, host, int(port))
+        else:
+            serve_pty(core)
+    except KeyboardInterrupt:
+        pass
+    return EXIT_PASS
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dockhil",
+        description="Docking-mechanism controller reference and hardware-in-the-loop harness.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser(
+        "run",
+        help="run one scenario (lockstep on sim:// by default)",
+        description="Run one scenario file and write its result record.",
+    )
+    p.add_argument("scenario", help="scenario TOML file, e.g. scenarios/nominal.toml")
+    p.add_argument("--hal", default=None, help="HAL URL (default: $DOCKHIL_HAL_URL or sim://)")
+    p.add_argument(
+        "--out", default=None, help="output directory (default: runs/<scenario>-<time>/)"
+    )
+    p.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing; use the exit code")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser(
+        "suite",
+        help="run many scenarios in parallel, with a summary table",
+        description="Run every scenario in the given directories or files.",
+    )
+    p.add_argument("paths", nargs="+", help="scenario files or directories of *.toml")
+    p.add_argument("--hal", default=None, help="HAL URL for every run (default: sim://)")
+    p.add_argument("--out", default=None, help="output directory (default: runs/suite-<time>/)")
+    p.add_argument(
+        "-j", "--jobs", type=int, default=None, help="parallel runs (default: CPU count)"
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_suite)
+
+    p = sub.add_parser(
+        "report",
+        help="rebuild report.html and plots of a run directory",
+        description="Rebuild the HTML report of a run from its result.json and telemetry.parquet.",
+    )
+    p.add_argument("run_dir", help="a directory written by 'dockhil run'")
+    p.set_defaults(func=cmd_report)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except ConfigError as exc:
+        print(f"dockhil: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except DockhilError as exc:
+        print(f"dockhil: error: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    except KeyboardInterrupt:
+        print("dockhil: interrupted", file=sys.stderr)
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,182 @@
+"""Per-cycle telemetry: one row per control cycle, columns named by the contract.
+
+The recorder appends plain tuples in the loop (cheap: no numpy per cycle) and
+turns them into column arrays once at the end; that is what keeps recording
+from eating the lockstep speed budget. Columns the backend cannot know (model
+truth on a bench) are NaN.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from controller.types import N_HOOKS, N_LATCHES, ActuatorCommand, SensorFrame, Truth
+
+_XYZ = ("x", "y", "z")
+
+#: Numeric columns in row order (``phase`` is kept separately as strings).
+COLUMNS: tuple[str, ...] = (
+    "t_s",
+    *(f"rel_pos_m_{a}" for a in _XYZ),
+    *(f"rel_vel_m_s_{a}" for a in _XYZ),
+    *(f"rel_angle_rad_{a}" for a in _XYZ),
+    "axial_load_n",
+    "lateral_load_n",
+    "energy_kinetic_j",
+    "energy_stored_j",
+    "energy_dissipated_j",
+    "energy_dissipated_damper_j",
+    "energy_dissipated_brake_j",
+    "energy_dissipated_contact_j",
+    "true_axial_load_n",
+    "true_lateral_load_n",
+    "ring_extension_m",
+    "ring_lateral_m_y",
+    "ring_lateral_m_z",
+    *(f"latch_{k}" for k in range(N_LATCHES)),
+    *(f"hook_pos_{k}" for k in range(N_HOOKS)),
+    *(f"hook_load_n_{k}" for k in range(N_HOOKS)),
+    "hook_motor_current_a_0",
+    "hook_motor_current_a_1",
+    "seal_pressure_pa",
+    "seal_pressure_b_pa",
+    "tunnel_pressure_pa",
+    "bus_voltage_v",
+    "cmd_damper_n_s_m",
+    "cmd_brake_slip_n",
+    "cmd_ring_speed_m_s",
+    "cmd_hook_motor_v_0",
+    "cmd_hook_motor_v_1",
+)
+
+_NAN_TRUTH = (math.nan,) * 8
+
+
+class TelemetryRecorder:
+    """Collects one row per cycle; :meth:`columns` returns name -> array."""
+
+    def __init__(self) -> None:
+        self._rows: list[tuple[float, ...]] = []
+        self._phases: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def record(
+        self,
+        frame: SensorFrame,
+        truth: Truth | None,
+        phase: str,
+        cmd: ActuatorCommand,
+    ) -> None:
+        """Append one cycle. Runs every control period: keep it allocation-light."""
+        if truth is None:
+            tr: tuple[float, ...] = _NAN_TRUTH
+        else:
+            tr = (
+                truth.energy_kinetic_j,
+                truth.energy_stored_j,
+                truth.energy_dissipated_j,
+                truth.energy_dissipated_damper_j,
+                truth.energy_dissipated_brake_j,
+                truth.energy_dissipated_contact_j,
+                truth.axial_load_n,
+                truth.lateral_load_n,
+            )
+        self._rows.append(
+            (
+                frame.t_s,
+                *frame.rel_pos_m,
+                *frame.rel_vel_m_s,
+                *frame.rel_angle_rad,
+                frame.axial_load_n,
+                frame.lateral_load_n,
+                *tr,
+                frame.ring_extension_m,
+                *frame.ring_lateral_m,
+                *frame.latch_captured,
+                *frame.hook_pos,
+                *frame.hook_load_n,
+                *frame.hook_motor_current_a,
+                frame.seal_cavity_pressure_pa,
+                frame.seal_cavity_pressure_b_pa,
+                frame.tunnel_pressure_pa,
+                frame.bus_voltage_v,
+                cmd.damper_n_s_m,
+                cmd.brake_slip_n,
+                cmd.ring_speed_m_s,
+                *cmd.hook_motor_v,
+            )
+        )
+        self._phases.append(phase)
+
+    def columns(self) -> dict[str, NDArray[np.float64] | list[str]]:
+        """Name -> column (float64 arrays; ``phase`` as a list of strings)."""
+        if self._rows:
+            table = np.asarray(self._rows, dtype=np.float64)
+        else:
+            table = np.empty((0, len(COLUMNS)), dtype=np.float64)
+        out: dict[str, NDArray[np.float64] | list[str]] = {
+            name: table[:, i] for i, name in enumerate(COLUMNS)
+        }
+        out["phase"] = list(self._phases)
+        return out
+
+
+def float_column(
+    cols: dict[str, NDArray[np.float64] | list[str]], name: str
+) -> NDArray[np.float64]:
+    """A numeric column, typed (``phase`` is the only non-numeric one)."""
+    col = cols[name]
+    assert not isinstance(col, list), f"{name} is not numeric"
+    return col
+
+
+def phase_column(cols: dict[str, NDArray[np.float64] | list[str]]) -> Sequence[str]:
+    col = cols["phase"]
+    assert isinstance(col, list)
+    return col
+
+
+def write_parquet(cols: dict[str, NDArray[np.float64] | list[str]], path: str | Path) -> None:
+    """Write telemetry columns to Parquet (``phase`` as a dictionary-encoded string column)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    arrays = {name: pa.array(col) for name, col in cols.items()}
+    ordered = ["t_s", "phase", *[n for n in arrays if n not in ("t_s", "phase")]]
+    table = pa.table({n: arrays[n] for n in ordered})
+    pq.write_table(table, str(path), compression="zstd")
+
+
+def read_parquet(path: str | Path) -> dict[str, NDArray[np.float64] | list[str]]:
+    """Read a telemetry file back into the same name -> column form it was written from."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(str(path))
+    out: dict[str, NDArray[np.float64] | list[str]] = {}
+    for name in table.column_names:
+        col = table.column(name)
+        if name == "phase":
+            out[name] = [str(v) for v in col.to_pylist()]
+        else:
+            out[name] = col.to_numpy().astype(np.float64, copy=False)
+    return out
+
+
+def write_csv(cols: dict[str, NDArray[np.float64] | list[str]], path: str | Path) -> None:
+    """CSV export for small runs and spreadsheets (same columns as the Parquet file)."""
+    import csv
+
+    names = list(cols)
+    n = len(cols["t_s"])
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(names)
+        for i in range(n):
+            w.writerow([cols[c][i] if c == "phase" else repr(float(cols[c][i])) for c in names])

@@ -1,0 +1,658 @@
+"""The simulated docking mechanism: two spacecraft, a buffered capture ring, hooks, seals.
+
+Theory of operation
+===================
+
+What is modelled
+----------------
+The plant is a reduced, deterministic model of an APAS-style peripheral
+docking mechanism of the Chinese kind (DOMAIN.md sections 0 and 4), sized by
+a preset (``sim_bridge/presets/cn-10t-100t.toml``). It contains:
+
+* **Three free rigid bodies**: the station (100 t), the chaser (10 t) and the
+  active capture ring (a light body carrying the petals and latches). Each has
+  a position, velocity, attitude quaternion and body rate, 13 numbers. The
+  bodies interact only through the mechanism, so momentum is conserved and the
+  kinetic energy in the centre-of-mass frame (where every run starts) *is* the
+  relative kinetic energy that the buffer must absorb.
+* **Petal guides**: each of the three active petal tips runs in a conical
+  passive guide (flank angle 40 deg). Penetration gives a Hunt-Crossley normal
+  force ``k delta^1.5 (1 + c delta_dot)`` with regularised Coulomb friction.
+  The cone's normal has an axial and an inward component, so axial closing
+  force turns into lateral and angular correction of the light ring, which is
+  the steering that DOMAIN 4.1 describes. A tip that lands outside the guide's
+  rim sits on the guide's top face and cannot go further (no capture).
+* **Buffer** between ring and chaser: a preloaded axial spring acting against
+  the drive nut, lateral, tilt and roll springs, electromagnetic dampers with
+  a first-order lag, and a friction brake (Karnopp stick/slip with different
+  compression and return levels) that also is the drive's slip clutch.
+* **Six capture latches** (two per petal) that engage only when armed, not
+  commanded to release, their petal's alignment sensor is made, the ring face
+  is within the latch play of the passive face and the lateral error is small.
+  An engaged latch is a stiff spring with about 1 mm free play.
+* **Ring drive**: a speed-controlled nut (2-5 mm/s) that moves the buffer's far
+  end, so extending, holding and retracting the ring all go through the brake
+  (clutch) and the spring; ``ring_centring`` adds a force-limited PD pull of
+  the ring's lateral offset and tilt back to the chaser axis.
+* **Structural interface**: stiff Hunt-Crossley contact of the two structural
+  rings at three points, two conical guide pins, twelve hooks in two
+  cable-driven sets of six, the dual seal (nonlinear elastic with loss), the
+  cabin pressure on the tunnel (p x 0.5 m^2, about 51 kN) and four spring
+  push-rods.
+* **Hook sets**: a DC motor per set (V = R i + k_e w, self-locking gear) turns
+  a drum that moves a closed cable; each hook follows the cable through its own
+  segment with small rigging differences (gain, offset, friction), so the
+  per-hook sensors see a spread. Past 80 % of stroke a hook meets its partner
+  and loads a force-regulating spring that reaches the preload (22 kN) at the
+  end stop, whatever the motor does.
+* **Pressures**: the cavity between the seals and the tunnel, isothermal ideal
+  gas with linear leak conductances (nominal when the seals are compressed,
+  large when not), fed from the cabin through two valves.
+* **Faults**: every kind in :data:`controller.types.PLANT_FAULT_KINDS`.
+
+Frames
+------
+The world frame is inertial and coincides at t = 0 with the *passive frame*
+(station interface, x out of the station towards the chaser). Relative
+navigation outputs are the chaser's interface frame relative to the passive
+frame, as ``controller/types.py`` defines them. Ring quantities are in the
+chaser's frame. Angles are reported as the vector part of the relative
+quaternion times two (roll, pitch, yaw for small angles).
+
+Integration
+-----------
+Fixed step (default 1 ms), semi-implicit (symplectic) Euler: forces at the
+start of the step, then velocities, then positions with the new velocities,
+then quaternions with the new rates (renormalised). The discrete parts
+(latches, brake stick flag, hooks, nut, pressures, damper lags) update after
+the bodies. The stiffest modes (ring on latches and contacts) sit at
+omega*dt < 0.7, inside the method's stability limit of 2.
+
+Energy ledger
+-------------
+Kinetic energy is computed from the bodies. Stored energy is the sum of the
+potentials of every elastic element (buffer springs including the preload
+work, contact, latches, guide pins, seals, hook springs, released push-rods).
+Every non-conservative force is recorded when it is computed, and after the
+velocity update its work is booked with the mean of the power before and
+after (exactly what the update did to the kinetic energy) into one bucket:
+dampers, brake, contact (Hunt-Crossley damping and friction), other (latch,
+seal, pin and roll damping) or actuator work (drive, centring, hooks,
+push-rod release, pressure). ``KE + stored + dissipated - actuator work`` is
+then constant up to the integrator's bounded energy error; the tests hold it
+to 1 %.
+
+Why numba
+---------
+One run of a docking is 10^5-10^6 steps of a small system; numpy on 3-vectors
+costs ~20 us a call (PERFORMANCE.md 2e), far too slow. The physics is written
+once, in :mod:`sim_bridge._kernel`, as ``@njit(cache=True)`` functions over
+flat float64 arrays (state, parameters, command, faults). The batch kernel
+loops over runs and steps; a single :class:`Plant` is a :class:`BatchPlant`
+of one, so the two cannot disagree. Sensor noise is a counter-based hash of
+(seed, step, channel): no generator state, and the seed never reaches the
+dynamics.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from controller.errors import PlantError
+from controller.types import (
+    N_HOOK_SETS,
+    N_HOOKS,
+    N_LATCHES,
+    PLANT_FAULT_KINDS,
+    ActuatorCommand,
+    InitialConditions,
+    PlantFault,
+    SensorFrame,
+    Truth,
+)
+from sim_bridge import _kernel as K
+from sim_bridge import _layout as L
+from sim_bridge.preset import Preset, load_preset
+
+__all__ = ["BatchPlant", "Plant", "command_vector"]
+
+_MASK64 = (1 << 64) - 1
+
+PARALLEL_MIN_RUNS = 8
+"""Batches at least this large are stepped on all cores (numba ``prange``)."""
+
+
+def command_vector(cmd: ActuatorCommand, out: np.ndarray | None = None) -> np.ndarray:
+    """Pack an :class:`ActuatorCommand` into the kernel's command array (length ``NU``)."""
+    u = np.empty(L.NU) if out is None else out
+    u[L.U_DAMPER] = cmd.damper_n_s_m
+    u[L.U_BRAKE] = cmd.brake_slip_n
+    u[L.U_RING_SPEED] = cmd.ring_speed_m_s
+    u[L.U_CENTRING] = 1.0 if cmd.ring_centring else 0.0
+    u[L.U_ARM] = 1.0 if cmd.latch_arm else 0.0
+    u[L.U_RELEASE] = 1.0 if cmd.latch_release else 0.0
+    u[L.U_HOOK_V] = cmd.hook_motor_v[0]
+    u[L.U_HOOK_V + 1] = cmd.hook_motor_v[1]
+    u[L.U_SEAL_VALVE] = 1.0 if cmd.seal_valve_open else 0.0
+    u[L.U_TUNNEL_VALVE] = 1.0 if cmd.tunnel_valve_open else 0.0
+    u[L.U_PUSHRODS] = 1.0 if cmd.pushrods_fire else 0.0
+    return u
+
+
+def _healthy_faults() -> np.ndarray:
+    f = np.zeros(L.NF)
+    f[L.F_HOOK_JAM : L.F_HOOK_JAM + N_HOOKS] = np.nan
+    f[L.F_DAMPER_SCALE] = 1.0
+    f[L.F_BRAKE_SCALE] = 1.0
+    f[L.F_BUS_V] = np.nan
+    return f
+
+
+def _quat_from_rotvec(v: Sequence[float]) -> tuple[float, float, float, float]:
+    a = math.sqrt(sum(c * c for c in v))
+    if a < 1e-15:
+        return (1.0, 0.0, 0.0, 0.0)
+    s = math.sin(0.5 * a) / a
+    return (math.cos(0.5 * a), v[0] * s, v[1] * s, v[2] * s)
+
+
+def _qmat(q: Sequence[float]) -> np.ndarray:
+    w, a, b, c = q
+    return np.array(
+        [
+            [1 - 2 * (b * b + c * c), 2 * (a * b - c * w), 2 * (a * c + b * w)],
+            [2 * (a * b + c * w), 1 - 2 * (a * a + c * c), 2 * (b * c - a * w)],
+            [2 * (a * c - b * w), 2 * (b * c + a * w), 1 - 2 * (a * a + b * b)],
+        ]
+    )
+
+
+def _free_state(p: np.ndarray, ic: InitialConditions) -> np.ndarray:
+    """State for an approach: ring at its ready stop, chaser ``ic.distance_m`` out, zero momentum."""
+    x = np.zeros(L.NX)
+    oS, oC, oR = 0, L.BODY, 2 * L.BODY
+    x[oS : oS + 3] = (-p[L.P_DS], 0.0, 0.0)
+    x[oS + 6] = 1.0
+    x[oR + 6] = 1.0
+    qc = _quat_from_rotvec([math.radians(a) for a in ic.angle_deg])
+    R = _qmat(qc)
+    d = p[L.P_E_READY]
+    ext = d + p[L.P_F0] / p[L.P_KSTOP]  # ring rests against its stop, preloaded
+    oc = np.array([ic.distance_m + ext * R[0, 0], *ic.lateral_offset_m])
+    pc = oc + R @ np.array([p[L.P_DC], 0.0, 0.0])
+    pr = oc + R @ np.array([-ext, 0.0, 0.0])
+    om = np.radians(np.asarray(ic.rate_deg_s, dtype=np.float64))
+    vrel = np.array([-ic.closing_speed_m_s, *ic.lateral_speed_m_s])
+    a = vrel - np.cross(om, oc - pc)
+    vr_extra = np.cross(om, pr - pc)
+    mtot = p[L.P_MS] + p[L.P_MC] + p[L.P_MR]
+    vs = -(p[L.P_MC] * a + p[L.P_MR] * (a + vr_extra)) / mtot
+    x[oS + 3 : oS + 6] = vs
+    x[oC : oC + 3] = pc
+    x[oC + 3 : oC + 6] = vs + a
+    x[oC + 6 : oC + 10] = qc
+    x[oC + 10 : oC + 13] = R.T @ om
+    x[oR : oR + 3] = pr
+    x[oR + 3 : oR + 6] = vs + a + vr_extra
+    x[oR + 6 : oR + 10] = qc
+    x[oR + 10 : oR + 13] = R.T @ om
+    x[L.X_NUT] = d
+    x[L.X_P_CAV] = 0.0
+    x[L.X_P_TUN] = 0.0
+    return x
+
+
+def _mated_state(
+    p: np.ndarray, tunnel_pressure_pa: float, cavity_pressure_pa: float, hooks_closed: bool
+) -> np.ndarray:
+    """Mated state at rest: ring retracted and latched; hooks at preload or open.
+
+    With the hooks closed the structural gap is found by bisection on the
+    kernel's own net axial force on the chaser, so the state starts in
+    equilibrium. With the hooks open the faces rest where the seal just
+    touches (end of retraction, before locking).
+    """
+    x = _free_state(p, InitialConditions(distance_m=0.0, closing_speed_m_s=0.0))
+    gains = p[L.P_HK_GAIN : L.P_HK_GAIN + N_HOOKS]
+    offs = p[L.P_HK_OFF : L.P_HK_OFF + N_HOOKS]
+    if hooks_closed:
+        x[L.X_HOOK_Q : L.X_HOOK_Q + N_HOOKS] = 1.0
+        for s in range(N_HOOK_SETS):
+            # the cable stops where the last hook of the set reaches its stroke end
+            x[L.X_CABLE + s] = p[L.P_SC] * float(np.max((1.0 + offs[s::2]) / gains[s::2]))
+    else:
+        x[L.X_HOOK_Q : L.X_HOOK_Q + N_HOOKS] = np.clip(-offs, 0.0, 1.0)
+    x[L.X_LATCH : L.X_LATCH + N_LATCHES] = 1.0
+    x[L.X_P_TUN] = tunnel_pressure_pa
+    x[L.X_P_CAV] = cavity_pressure_pa
+    u = command_vector(ActuatorCommand(damper_n_s_m=0.0, brake_slip_n=0.0))
+    f = _healthy_faults()
+
+    def place(gap: float) -> np.ndarray:
+        y = x.copy()
+        ext = gap - 0.5 * p[L.P_PLAY]  # ring face inside the latch play
+        y[L.BODY : L.BODY + 3] = (gap + p[L.P_DC], 0.0, 0.0)
+        y[2 * L.BODY : 2 * L.BODY + 3] = (gap - ext, 0.0, 0.0)
+        y[2 * L.BODY + 6 : 2 * L.BODY + 10] = (1.0, 0.0, 0.0, 0.0)
+        y[L.X_NUT] = ext - p[L.P_F0] / p[L.P_KSTOP]
+        return y
+
+    if not hooks_closed:
+        return place(p[L.P_HS])
+    lo, hi = -0.003, 0.0  # net force > 0 (pushed apart) at lo, < 0 at hi
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        if K.chaser_axial_force(place(mid), p, u, f) > 0.0:
+            lo = mid
+        else:
+            hi = mid
+    return place(0.5 * (lo + hi))
+
+
+class BatchPlant:
+    """N independent runs of the mechanism stepped together by one compiled kernel.
+
+    Commands are arrays with a leading batch axis, shape ``(N, NU)`` in the
+    layout of :mod:`sim_bridge._layout` (see :func:`command_vector`); a single
+    :class:`ActuatorCommand` or a sequence of N of them is accepted too. All
+    runs share the preset and the step; they differ in initial state, seed and
+    faults.
+    """
+
+    def __init__(
+        self,
+        preset: Preset | str,
+        initials: Sequence[InitialConditions],
+        seeds: Sequence[int],
+        dt_s: float = 0.001,
+        *,
+        _states: np.ndarray | None = None,
+    ) -> None:
+        self.preset = load_preset(preset) if isinstance(preset, str) else preset
+        if len(initials) != len(seeds) or len(seeds) == 0:
+            raise PlantError(
+                f"need one seed per initial condition, got {len(initials)} and {len(seeds)}"
+            )
+        self.dt_s = float(dt_s)
+        self._p = self.preset.to_params(self.dt_s)
+        n = len(seeds)
+        if _states is None:
+            self._x = np.stack([_free_state(self._p, ic) for ic in initials])
+        else:
+            self._x = np.ascontiguousarray(_states, dtype=np.float64).copy()
+        self._seeds = np.array([int(s) & _MASK64 for s in seeds], dtype=np.uint64)
+        self._u = np.stack([command_vector(ActuatorCommand()) for _ in range(n)])
+        self._f = np.stack([_healthy_faults() for _ in range(n)])
+        self._steps = np.zeros(n, dtype=np.int64)
+        self._sense_out = np.empty(L.NS)
+        self._truth_out = np.empty((n, L.NT))
+        K.refresh(self._x, self._p, self._u, self._f)
+        if _states is None:
+            stored = self.truth_array()[:, L.T_STORED]
+            bad = np.flatnonzero(stored > 1.0)
+            if bad.size:
+                raise PlantError(
+                    f"initial condition {int(bad[0])} starts with the petals already inside the "
+                    f"guides ({stored[bad[0]]:.1f} J stored); increase distance_m"
+                )
+
+    @classmethod
+    def mated(
+        cls,
+        preset: Preset | str,
+        seeds: Sequence[int],
+        dt_s: float = 0.001,
+        *,
+        tunnel_pressure_pa: float = 0.0,
+        cavity_pressure_pa: float = 0.0,
+        hooks_closed: bool = True,
+    ) -> BatchPlant:
+        """Runs that start mated at rest: ring retracted and latched, hooks at preload
+        (``hooks_closed=True``) or open. The tunnel defaults to vented (0 Pa):
+        hatches closed, ready to undock.
+        """
+        ps = load_preset(preset) if isinstance(preset, str) else preset
+        p = ps.to_params(dt_s)
+        x = _mated_state(p, tunnel_pressure_pa, cavity_pressure_pa, hooks_closed)
+        ic = InitialConditions(distance_m=0.0, closing_speed_m_s=0.0)
+        states = np.stack([x for _ in seeds])
+        return cls(ps, [ic] * len(seeds), seeds, dt_s, _states=states)
+
+    # ------------------------------------------------------------ stepping
+    @property
+    def n(self) -> int:
+        """Number of runs."""
+        return int(self._x.shape[0])
+
+    @property
+    def t_s(self) -> float:
+        """Simulated time, s (exactly steps x dt, never accumulated)."""
+        return float(self._steps[0]) * self.dt_s
+
+    def set_command(self, cmd: np.ndarray | ActuatorCommand | Sequence[ActuatorCommand]) -> None:
+        """Set the command that the next steps hold."""
+        if isinstance(cmd, ActuatorCommand):
+            command_vector(cmd, self._u[0])
+            self._u[1:] = self._u[0]
+        elif isinstance(cmd, np.ndarray):
+            arr = np.asarray(cmd, dtype=np.float64)
+            if arr.shape == (L.NU,):
+                self._u[:] = arr
+            elif arr.shape == (self.n, L.NU):
+                self._u[:] = arr
+            else:
+                raise PlantError(f"command array must be ({self.n}, {L.NU}), got {arr.shape}")
+        else:
+            if len(cmd) != self.n:
+                raise PlantError(f"need {self.n} commands, got {len(cmd)}")
+            for i, c in enumerate(cmd):
+                command_vector(c, self._u[i])
+
+    def advance(
+        self, cmd: np.ndarray | ActuatorCommand | Sequence[ActuatorCommand], n_steps: int
+    ) -> None:
+        """Hold ``cmd`` for ``n_steps`` steps of every run."""
+        if n_steps < 0:
+            raise PlantError(f"n_steps must be >= 0, got {n_steps}")
+        self.set_command(cmd)
+        if self.n >= PARALLEL_MIN_RUNS:
+            K.advance_parallel(self._x, self._p, self._u, self._f, self._steps, int(n_steps))
+        else:
+            K.advance(self._x, self._p, self._u, self._f, self._steps, int(n_steps))
+
+    # ------------------------------------------------------------ faults
+    def inject(
+        self, fault: PlantFault, active: bool = True, runs: Sequence[int] | None = None
+    ) -> None:
+        """Switch a physical fault on (or off) in ``runs`` (default all) from the next step."""
+        idx = range(self.n) if runs is None else runs
+        for r in idx:
+            _inject(self._f[r], self._x[r], fault, active)
+
+    # ------------------------------------------------------------ accessors (arrays over runs)
+    @property
+    def state(self) -> np.ndarray:
+        """Copy of the raw state array (N, NX); layout in :mod:`sim_bridge._layout`."""
+        return self._x.copy()
+
+    def truth_array(self) -> np.ndarray:
+        """Energy ledger and loads (N, NT); columns ``T_*`` of :mod:`sim_bridge._layout`."""
+        K.truth(self._x, self._p, self._u, self._f, self._truth_out)
+        return self._truth_out.copy()
+
+    def energies(self) -> dict[str, np.ndarray]:
+        """Energy ledger per run, J."""
+        t = self.truth_array()
+        return {
+            "kinetic_j": t[:, L.T_KE],
+            "stored_j": t[:, L.T_STORED],
+            "dissipated_damper_j": t[:, L.T_D_DAMP],
+            "dissipated_brake_j": t[:, L.T_D_BRAKE],
+            "dissipated_contact_j": t[:, L.T_D_CONTACT],
+            "dissipated_other_j": t[:, L.T_D_OTHER],
+            "actuator_work_j": t[:, L.T_W_ACT],
+            "total_j": t[:, L.T_KE]
+            + t[:, L.T_STORED]
+            + t[:, L.T_D_DAMP]
+            + t[:, L.T_D_BRAKE]
+            + t[:, L.T_D_CONTACT]
+            + t[:, L.T_D_OTHER]
+            - t[:, L.T_W_ACT],
+        }
+
+    def relative_pose(self) -> np.ndarray:
+        """True chaser interface pose in the passive frame (N, 12): pos, vel, angle, rate."""
+        out = np.empty((self.n, 12))
+        for i in range(self.n):
+            K.relative_pose(self._x[i], self._p, out[i])
+        return out
+
+    def separation_speed(self) -> np.ndarray:
+        """Axial opening speed of the interfaces, m/s (N,); positive = separating."""
+        return self.relative_pose()[:, 3]
+
+    def latch_captured(self) -> np.ndarray:
+        """Latch engaged flags (N, 6)."""
+        return self._x[:, L.X_LATCH : L.X_LATCH + N_LATCHES] > 0.5
+
+    def hook_pos(self) -> np.ndarray:
+        """True hook positions (N, 12), 0 open .. 1 closed."""
+        return self._x[:, L.X_HOOK_Q : L.X_HOOK_Q + N_HOOKS].copy()
+
+    def hook_load(self) -> np.ndarray:
+        """True per-hook loads (N, 12), N."""
+        return self._x[:, L.X_HOOK_LOAD : L.X_HOOK_LOAD + N_HOOKS].copy()
+
+    def loads(self) -> np.ndarray:
+        """(N, 4): axial, lateral, peak |axial|, peak lateral load on the chaser, N."""
+        cols = [L.X_AX, L.X_LAT, L.X_PEAK_AX, L.X_PEAK_LAT]
+        return self._x[:, cols].copy()
+
+    def reset_peaks(self) -> None:
+        """Restart peak-load tracking (e.g. at capture)."""
+        self._x[:, L.X_PEAK_AX] = 0.0
+        self._x[:, L.X_PEAK_LAT] = 0.0
+
+    def sense_array(self, run: int = 0) -> np.ndarray:
+        """Sensor channels of run ``run`` (NS,), layout ``S_*``."""
+        out = np.empty(L.NS)
+        K.sense(self._x[run], self._p, self._f[run], self._seeds[run], self._steps[run], out)
+        return out
+
+    def sense(self, run: int = 0) -> SensorFrame:
+        """The :class:`SensorFrame` of run ``run`` at the current time."""
+        out = self._sense_out
+        K.sense(self._x[run], self._p, self._f[run], self._seeds[run], self._steps[run], out)
+        return _frame(out.tolist(), int(self._steps[run]), float(self._steps[run]) * self.dt_s)
+
+    def truth(self, run: int = 0) -> Truth:
+        """The :class:`Truth` of run ``run`` (energy ledger, true loads)."""
+        t = self.truth_array()[run].tolist()
+        return Truth(
+            t_s=float(self._steps[run]) * self.dt_s,
+            energy_kinetic_j=t[L.T_KE],
+            energy_stored_j=t[L.T_STORED],
+            energy_dissipated_damper_j=t[L.T_D_DAMP],
+            energy_dissipated_brake_j=t[L.T_D_BRAKE],
+            energy_dissipated_contact_j=t[L.T_D_CONTACT],
+            axial_load_n=t[L.T_AX],
+            lateral_load_n=t[L.T_LAT],
+            in_contact=t[L.T_IN_CONTACT] > 0.5,
+            extra={
+                "energy_dissipated_other_j": t[L.T_D_OTHER],
+                "energy_actuator_work_j": t[L.T_W_ACT],
+                "energy_total_j": t[L.T_KE]
+                + t[L.T_STORED]
+                + t[L.T_D_DAMP]
+                + t[L.T_D_BRAKE]
+                + t[L.T_D_CONTACT]
+                + t[L.T_D_OTHER]
+                - t[L.T_W_ACT],
+                "energy_kinetic_translational_j": t[L.T_KE_TRANS],
+                "energy_kinetic_rotational_j": t[L.T_KE_ROT],
+                "energy_kinetic_ring_j": t[L.T_KE_RING],
+                "separation_speed_m_s": t[L.T_SEP_SPEED],
+                "guide_pin_error_m": t[L.T_PIN_ERR],
+                "seal_force_n": t[L.T_SEAL_F],
+                "peak_axial_load_n": t[L.T_PEAK_AX],
+                "peak_lateral_load_n": t[L.T_PEAK_LAT],
+                "min_structural_gap_m": t[L.T_MIN_GAP],
+                "ring_extension_m": t[L.T_RING_EXT],
+            },
+        )
+
+
+def _frame(v: list[float], seq: int, t_s: float) -> SensorFrame:
+    """Build the frame positionally (field order of SensorFrame): this is on the 1 kHz path."""
+    b = [c > 0.5 for c in v[22:36]]
+    return SensorFrame(
+        t_s,
+        seq,
+        v[0],
+        (v[1], v[2], v[3]),
+        (v[4], v[5], v[6]),
+        (v[7], v[8], v[9]),
+        (v[10], v[11], v[12]),
+        v[13],
+        v[14],
+        v[15],
+        (v[16], v[17]),
+        (v[18], v[19]),
+        v[20],
+        v[21],
+        b[0],
+        b[1],
+        (b[2], b[3], b[4]),
+        (b[5], b[6], b[7], b[8], b[9], b[10]),
+        (b[11], b[12], b[13]),
+        v[36],
+        tuple(v[37:49]),
+        tuple(v[49:61]),
+        (v[61], v[62]),
+        (v[63], v[64]),
+        (v[65], v[66]),
+        v[67],
+        v[68],
+        v[69],
+        (v[70] > 0.5, v[71] > 0.5, v[72] > 0.5, v[73] > 0.5),
+    )
+
+
+def _inject(f: np.ndarray, x: np.ndarray, fault: PlantFault, active: bool) -> None:
+    kind = fault.kind
+    if kind not in PLANT_FAULT_KINDS:
+        raise PlantError(
+            f"unknown plant fault {kind!r}; known: {', '.join(sorted(PLANT_FAULT_KINDS))}"
+        )
+
+    def index(n: int) -> int:
+        if not 0 <= fault.index < n:
+            raise PlantError(f"fault {kind!r}: index {fault.index} is outside 0..{n - 1}")
+        return fault.index
+
+    if kind == "latch_fail":
+        f[L.F_LATCH_FAIL + index(N_LATCHES)] = 1.0 if active else 0.0
+    elif kind == "hook_jam":
+        k = index(N_HOOKS)
+        f[L.F_HOOK_JAM + k] = x[L.X_HOOK_Q + k] if active else np.nan
+    elif kind == "hook_motor_fail":
+        f[L.F_MOTOR_FAIL + index(N_HOOK_SETS)] = 1.0 if active else 0.0
+    elif kind == "cable_break":
+        f[L.F_CABLE_BREAK + index(N_HOOK_SETS)] = 1.0 if active else 0.0
+    elif kind == "damper_weak":
+        f[L.F_DAMPER_SCALE] = min(1.0, max(0.0, fault.value)) if active else 1.0
+    elif kind == "brake_fail":
+        f[L.F_BRAKE_SCALE] = min(1.0, max(0.0, fault.value)) if active else 1.0
+    elif kind == "drive_jam":
+        f[L.F_DRIVE_JAM] = 1.0 if active else 0.0
+    elif kind == "seal_leak":
+        f[L.F_SEAL_LEAK] = max(0.0, fault.value) if active else 0.0
+    elif kind == "unlock_fail":
+        f[L.F_UNLOCK_FAIL + index(N_HOOK_SETS)] = 1.0 if active else 0.0
+    else:  # power_loss
+        f[L.F_BUS_V] = max(0.0, fault.value) if active else np.nan
+
+
+class Plant:
+    """One run of the mechanism, stepped from Python once per control cycle.
+
+    A thin wrapper over a :class:`BatchPlant` of one, so single and batched
+    runs share every line of physics. The command of the last ``step`` is
+    cached by identity: sending the same :class:`ActuatorCommand` object again
+    skips re-packing it.
+    """
+
+    def __init__(
+        self, preset: Preset | str, initial: InitialConditions, seed: int, dt_s: float = 0.001
+    ) -> None:
+        self._b = BatchPlant(preset, [initial], [seed], dt_s)
+        self._last_cmd: ActuatorCommand | None = None
+        self._bind()
+
+    def _bind(self) -> None:
+        b = self._b
+        self._x, self._p, self._u, self._f = b._x, b._p, b._u, b._f
+        self._steps = b._steps
+
+    @classmethod
+    def mated(
+        cls,
+        preset: Preset | str,
+        seed: int,
+        dt_s: float = 0.001,
+        *,
+        tunnel_pressure_pa: float = 0.0,
+        cavity_pressure_pa: float = 0.0,
+        hooks_closed: bool = True,
+    ) -> Plant:
+        """A plant that starts mated at rest (for locking, seal and undocking tests).
+
+        ``hooks_closed=True``: both hook sets at preload (hard-mated, MATED phase);
+        ``False``: ring retracted and latched, hooks open (start of LOCKING).
+        """
+        self = cls.__new__(cls)
+        self._b = BatchPlant.mated(
+            preset,
+            [seed],
+            dt_s,
+            tunnel_pressure_pa=tunnel_pressure_pa,
+            cavity_pressure_pa=cavity_pressure_pa,
+            hooks_closed=hooks_closed,
+        )
+        self._last_cmd = None
+        self._bind()
+        return self
+
+    @property
+    def preset(self) -> Preset:
+        return self._b.preset
+
+    @property
+    def batch(self) -> BatchPlant:
+        """The underlying batch of one (array accessors)."""
+        return self._b
+
+    @property
+    def dt_s(self) -> float:
+        return self._b.dt_s
+
+    @property
+    def t_s(self) -> float:
+        """Simulated time, s."""
+        return float(self._steps[0]) * self._b.dt_s
+
+    def _set(self, cmd: ActuatorCommand) -> None:
+        if cmd is not self._last_cmd:
+            command_vector(cmd, self._u[0])
+            self._last_cmd = cmd
+
+    def step(self, cmd: ActuatorCommand) -> None:
+        """Apply ``cmd`` and advance one step ``dt_s``."""
+        self._set(cmd)
+        K.advance(self._x, self._p, self._u, self._f, self._steps, 1)
+
+    def advance(self, cmd: ActuatorCommand, n_steps: int) -> None:
+        """Hold ``cmd`` for ``n_steps`` steps (one compiled call)."""
+        if n_steps < 0:
+            raise PlantError(f"n_steps must be >= 0, got {n_steps}")
+        self._set(cmd)
+        K.advance(self._x, self._p, self._u, self._f, self._steps, int(n_steps))
+
+    def sense(self) -> SensorFrame:
+        """Sensor frame at the current time (noisy, quantised)."""
+        return self._b.sense(0)
+
+    def truth(self) -> Truth:
+        """Energy ledger and true loads at the current time."""
+        return self._b.truth(0)
+
+    def inject(self, fault: PlantFault, active: bool = True) -> None:
+        """Switch a physical fault on (or off) from the next step."""
+        _inject(self._f[0], self._x[0], fault, active)
+
+    def reset_peaks(self) -> None:
+        """Restart peak-load tracking."""
+        self._b.reset_peaks()

@@ -1,0 +1,337 @@
+"""The virtual microcontroller: the simulated mechanism behind the real wire protocol.
+
+Theory of operation
+===================
+
+This is what a bench microcontroller does, with the plant in place of the
+motors and sensors, written sans-io: :meth:`VirtualMcu.receive` takes the
+bytes that arrived (and the device's clock reading), :meth:`VirtualMcu.poll`
+is called whenever time passes; both return the bytes to send. The serving
+shell (:mod:`sim_bridge.vmcu_server`) owns the pty or socket and the clock,
+which keeps this core testable with plain values and byte strings.
+
+**Modes** (``docs/icd.md``). The device boots in BOOT with its actuators in
+the safe state (``ActuatorCommand()``) and applies set-points only in ACTIVE,
+entered by a ``ModeCommand``. Its set-point watchdog drops it to SAFE when no
+valid set-points arrive for ``SETPOINT_WATCHDOG_MS`` (real time only).
+
+**Lockstep.** The plant advances only when a ``SimStep`` arrives: it applies
+the newest set-points, steps that many control periods and answers with one
+housekeeping report. The host paces the simulation, so a lockstep run over a
+pty gives the same phase sequence as the in-process backend, whatever the
+machine's speed.
+
+**Real time.** :meth:`poll` advances the plant to ``speedup`` times the
+elapsed device time, streams one housekeeping report per control period of
+device (wall) time and a heartbeat every ``HEARTBEAT_PERIOD_MS``.
+
+**Link faults** (for tests of the host's resilience) act on outgoing frames:
+drop, corrupt one byte, duplicate, or delay by a number of frames; their
+probabilities come from the command line and their randomness from a seeded
+generator.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from controller import __version__
+from controller.errors import DockhilError
+from controller.protocol import codec
+from controller.protocol import messages as m
+from controller.types import ActuatorCommand, SensorFrame
+from sim_bridge.backend import SimHal
+
+_major, _minor, _patch = (int(x) for x in __version__.split(".")[:3])
+_FW_VERSION = (_major, _minor, _patch)
+
+
+@dataclass(frozen=True, slots=True)
+class LinkFaults:
+    """Damage applied to outgoing frames (probabilities per frame, 0..1)."""
+
+    drop: float = 0.0
+    corrupt: float = 0.0
+    duplicate: float = 0.0
+    delay: float = 0.0
+    delay_frames: int = 3
+    """How many later frames a delayed frame is held back behind."""
+
+    @property
+    def any(self) -> bool:
+        return (self.drop + self.corrupt + self.duplicate + self.delay) > 0.0
+
+
+class VirtualMcu:
+    """Sans-io device side of the ICD around an in-process plant.
+
+    :param lockstep: advance the plant only on ``SimStep`` (True) or with time (False).
+    :param period_s: control period, s (housekeeping rate in real time).
+    :param speedup: simulated seconds per device second in real time.
+    """
+
+    def __init__(
+        self,
+        preset: str = "cn-10t-100t",
+        seed: int = 1,
+        period_s: float = 0.001,
+        lockstep: bool = True,
+        speedup: float = 1.0,
+        link_faults: LinkFaults | None = None,
+        fault_seed: int = 0,
+    ) -> None:
+        self.period_s = period_s
+        self.lockstep = lockstep
+        self.speedup = speedup
+        self.link_faults = link_faults or LinkFaults()
+        self._rng = np.random.default_rng(fault_seed)
+        self._plant = SimHal(f"sim://?preset={preset}&seed={seed}&period={period_s}")
+        self._decoder = codec.StreamDecoder()
+        self._seq = codec.SeqCounter()
+        self.mode = m.DeviceMode.BOOT
+        self.faults = m.DeviceFault.NONE
+        self._setpoints = ActuatorCommand()
+        self._last_sp_s: float | None = None
+        self._t0_s: float | None = None
+        self._next_hk_s = 0.0
+        self._next_hb_s = 0.0
+        self._hb_counter = 0
+        self._rejects_seen = 0
+        self._delayed: deque[tuple[int, bytes]] = deque()
+        self._last_frame: SensorFrame | None = None
+        self.sim_fault_count = 0
+
+    # ----------------------------------------------------------------- outgoing
+    def _now_tm(self) -> float:
+        return float(self._plant.read().t_s)
+
+    def _tm(self, msg: m.Message) -> bytes:
+        return self._damage(codec.encode(msg, self._seq.next(), self._now_tm()))
+
+    def _damage(self, frame: bytes) -> bytes:
+        lf = self.link_faults
+        if not lf.any:
+            return frame
+        out = b""
+        # release frames whose delay ran out
+        still: deque[tuple[int, bytes]] = deque()
+        for left, held in self._delayed:
+            if left <= 1:
+                out += held
+            else:
+                still.append((left - 1, held))
+        self._delayed = still
+        r = self._rng.random(4)
+        if r[0] < lf.drop:
+            return out
+        if r[1] < lf.corrupt and len(frame) > 2:
+            i = int(self._rng.integers(0, len(frame) - 1))
+            b = bytearray(frame)
+            b[i] ^= 1 << int(self._rng.integers(0, 8))
+            frame = bytes(b)
+        if r[3] < lf.delay:
+            self._delayed.append((lf.delay_frames, frame))
+            return out
+        if r[2] < lf.duplicate:
+            frame = frame + frame
+        return out + frame
+
+    def _verify(self, pkt: m.Packet, ok: bool, code: int = 0, data: int = 0) -> bytes:
+        out = b""
+        flags = pkt.ack_flags
+        if ok:
+            if flags & m.ACK_ACCEPTANCE:
+                out += self._tm(m.Verification(m.ST_VERIF_ACCEPT_OK, pkt.seq_count))
+            if flags & m.ACK_COMPLETION:
+                out += self._tm(m.Verification(m.ST_VERIF_COMPLETE_OK, pkt.seq_count))
+        else:
+            # a failure is always reported, whatever the flags asked for
+            out += self._tm(m.Verification(m.ST_VERIF_ACCEPT_FAIL, pkt.seq_count, code, data))
+        return out
+
+    def _housekeeping(self) -> bytes:
+        frame = self._plant.read()
+        out = self._edges(frame)
+        self._last_frame = frame
+        return out + self._damage(codec.encode(m.Housekeeping(frame), self._seq.next()))
+
+    def _edges(self, frame: SensorFrame) -> bytes:
+        """PUS 5 event reports for latch, limit-switch, contact and push-rod edges."""
+        prev = self._last_frame
+        if prev is None:
+            return b""
+        out = b""
+        groups = (
+            (m.EventId.LATCH_EDGE, prev.latch_captured, frame.latch_captured),
+            (m.EventId.CONTACT_EDGE, prev.interface_contact, frame.interface_contact),
+            (m.EventId.ALIGNMENT_EDGE, prev.alignment, frame.alignment),
+            (m.EventId.PUSHROD_EDGE, prev.pushrod_extended, frame.pushrod_extended),
+            (
+                m.EventId.LIMIT_SWITCH,
+                (prev.ring_ready_stop, prev.ring_retracted),
+                (frame.ring_ready_stop, frame.ring_retracted),
+            ),
+        )
+        for event_id, before, after in groups:
+            if before != after:
+                for k, (a, b) in enumerate(zip(before, after, strict=True)):
+                    if a != b:
+                        out += self._tm(m.EventReport(m.Severity.INFO, event_id, k, int(b)))
+        return out
+
+    def _heartbeat(self) -> bytes:
+        self._hb_counter = (self._hb_counter + 1) & 0xFFFFFFFF
+        rejects = self._decoder.counters.rejects
+        if rejects != self._rejects_seen:
+            self.faults |= m.DeviceFault.LINK_ERRORS
+        else:
+            self.faults &= ~m.DeviceFault.LINK_ERRORS
+        self._rejects_seen = rejects
+        c = self._decoder.counters
+        return self._tm(
+            m.Heartbeat(
+                counter=self._hb_counter,
+                mode=int(self.mode),
+                fault_bits=int(self.faults),
+                rx_ok=c.frames_ok & 0xFFFF,
+                rx_rejects=c.rejects & 0xFFFF,
+            )
+        )
+
+    def hello(self) -> bytes:
+        # LOCKSTEP is set only when this device waits for SimStep: it tells the
+        # host which way to drive it.
+        caps = m.Capability.FAULT_INJECTION
+        if self.lockstep:
+            caps |= m.Capability.LOCKSTEP
+        return self._tm(
+            m.Hello(
+                firmware_version=_FW_VERSION,
+                capabilities=int(caps),
+                period_us=round(self.period_s * 1e6),
+                device="dockhil-vmcu",
+            )
+        )
+
+    # ----------------------------------------------------------------- incoming
+    def receive(self, data: bytes, now_s: float) -> bytes:
+        """Bytes from the host, arriving at device time ``now_s`` (s); returns the replies."""
+        out = b""
+        for pkt in self._decoder.feed(data):
+            if pkt.is_tm:
+                continue  # a device ignores telemetry (e.g. its own echo)
+            out += self._handle(pkt, now_s)
+        return out
+
+    def _handle(self, pkt: m.Packet, now_s: float) -> bytes:
+        msg = pkt.msg
+        if isinstance(msg, m.SetPoints):
+            self._last_sp_s = now_s
+            self._setpoints = msg.cmd
+            return b""
+        if isinstance(msg, m.SimStep):
+            if not self.lockstep:
+                return self._verify(pkt, False, m.ErrorCode.NOT_ALLOWED, int(self.mode))
+            for _ in range(max(1, msg.steps)):
+                self._plant.write(self._applied())
+            return self._housekeeping()
+        if isinstance(msg, m.Ping):
+            return self._tm(m.Pong())
+        if isinstance(msg, m.HelloRequest):
+            return self.hello()
+        if isinstance(msg, m.HostHeartbeat):
+            return b""
+        if isinstance(msg, m.ModeCommand):
+            return self._mode(pkt, msg, now_s)
+        if isinstance(msg, m.SimSetup):
+            return self._setup(pkt, msg, now_s)
+        if isinstance(msg, m.SimInject):
+            try:
+                self._plant.inject(msg.fault, msg.active)
+            except DockhilError:
+                return self._verify(pkt, False, m.ErrorCode.SIM_ERROR)
+            self.sim_fault_count += 1 if msg.active else -1
+            if self.sim_fault_count > 0:
+                self.faults |= m.DeviceFault.SIM_FAULT_ACTIVE
+            else:
+                self.faults &= ~m.DeviceFault.SIM_FAULT_ACTIVE
+            return self._verify(pkt, True)
+        return self._verify(pkt, False, m.ErrorCode.UNKNOWN_SUBTYPE)
+
+    def _mode(self, pkt: m.Packet, msg: m.ModeCommand, now_s: float) -> bytes:
+        try:
+            mode = m.DeviceMode(msg.mode)
+        except ValueError:
+            return self._verify(pkt, False, m.ErrorCode.BAD_FIELD, 0)
+        if mode == m.DeviceMode.BOOT:
+            return self._verify(pkt, False, m.ErrorCode.NOT_ALLOWED, int(self.mode))
+        old = self.mode
+        self.mode = mode
+        if mode == m.DeviceMode.ACTIVE:
+            self.faults &= ~m.DeviceFault.WATCHDOG
+            self._last_sp_s = now_s
+        out = self._verify(pkt, True)
+        if old != mode:
+            out += self._tm(
+                m.EventReport(m.Severity.INFO, m.EventId.MODE_CHANGE, int(mode), int(old))
+            )
+        return out
+
+    def _setup(self, pkt: m.Packet, msg: m.SimSetup, now_s: float) -> bytes:
+        try:
+            self._plant.setup(msg.preset, msg.seed, msg.initial)
+        except DockhilError:
+            return self._verify(pkt, False, m.ErrorCode.SIM_ERROR)
+        self._setpoints = ActuatorCommand()
+        self._last_frame = None
+        self._t0_s = now_s
+        self._next_hk_s = now_s
+        self.sim_fault_count = 0
+        self.faults &= ~m.DeviceFault.SIM_FAULT_ACTIVE
+        return self._verify(pkt, True) + self._housekeeping()
+
+    def _applied(self) -> ActuatorCommand:
+        """What the actuators get: the set-points in ACTIVE, the safe state otherwise."""
+        return self._setpoints if self.mode == m.DeviceMode.ACTIVE else ActuatorCommand()
+
+    # ----------------------------------------------------------------- time
+    def poll(self, now_s: float) -> bytes:
+        """Let device time pass up to ``now_s`` (s); returns what the device sends meanwhile."""
+        out = b""
+        if self._t0_s is None:
+            self._t0_s = now_s
+            self._next_hk_s = now_s
+            self._next_hb_s = now_s
+        if now_s >= self._next_hb_s:
+            out += self._heartbeat()
+            self._next_hb_s += m.HEARTBEAT_PERIOD_MS / 1000.0
+            if self._next_hb_s < now_s:
+                self._next_hb_s = now_s + m.HEARTBEAT_PERIOD_MS / 1000.0
+        if self.mode == m.DeviceMode.ACTIVE and self._last_sp_s is not None:
+            age_ms = (now_s - self._last_sp_s) * 1000.0
+            if age_ms > m.SETPOINT_WATCHDOG_MS and not self.lockstep:
+                self.mode = m.DeviceMode.SAFE
+                self.faults |= m.DeviceFault.WATCHDOG
+                self._setpoints = ActuatorCommand()
+                out += self._tm(
+                    m.EventReport(m.Severity.HIGH, m.EventId.WATCHDOG_TRIP, 0, int(age_ms))
+                )
+        if self.lockstep:
+            return out
+        target_sim = (now_s - self._t0_s) * self.speedup
+        steps = int((target_sim - self._plant.read().t_s) / self.period_s + 1e-9)
+        for _ in range(max(0, steps)):
+            self._plant.write(self._applied())
+        if now_s >= self._next_hk_s:
+            out += self._housekeeping()
+            self._next_hk_s += self.period_s
+            if self._next_hk_s < now_s - 10 * self.period_s:
+                self._next_hk_s = now_s + self.period_s  # fell far behind: skip, don't burst
+        return out
+
+    @property
+    def counters(self) -> dict[str, int]:
+        return self._decoder.counters.as_dict()

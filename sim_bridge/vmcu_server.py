@@ -1,0 +1,100 @@
+"""Serving the virtual microcontroller on a pseudo-terminal or a TCP socket.
+
+The I/O shell around :class:`sim_bridge.vmcu.VirtualMcu`: it owns the file
+descriptors and the clock (``time.monotonic``), feeds received bytes to the
+core and writes back what it returns. One client at a time; the pty's slave
+end is held open so a host may close and reopen the device path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import socket
+import sys
+import time
+import tty
+from collections.abc import Callable
+
+from sim_bridge.vmcu import VirtualMcu
+
+_READ_SIZE = 4096
+
+
+def _pump(
+    core: VirtualMcu,
+    rfd: int,
+    write: Callable[[bytes], None],
+    stop: Callable[[], bool],
+) -> None:
+    """Serve until the peer hangs up (socket) or ``stop()`` says so."""
+    clock = time.monotonic
+    wait = core.period_s if not core.lockstep else 0.02
+    while not stop():
+        ready, _, _ = select.select([rfd], [], [], wait)
+        now = clock()
+        if ready:
+            try:
+                data = os.read(rfd, _READ_SIZE)
+            except OSError:
+                data = b""
+            if not data:
+                return
+            out = core.receive(data, now)
+            if out:
+                write(out)
+        out = core.poll(clock())
+        if out:
+            write(out)
+
+
+def serve_pty(core: VirtualMcu, announce: Callable[[str], None] | None = None) -> None:
+    """Create a pty, announce its device path, serve until interrupted."""
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    path = os.ttyname(slave)
+    (announce or _print_first_line)(path)
+    os.set_blocking(master, False)
+    dropped = 0
+
+    def write(data: bytes) -> None:
+        nonlocal dropped
+        try:
+            os.write(master, data)
+        except BlockingIOError:
+            dropped += len(data)  # host not reading: a UART would lose these bytes too
+
+    # The kernel reports EIO on the master while no process has the slave open;
+    # holding `slave` ourselves keeps the device usable across host reconnects.
+    try:
+        while True:
+            _pump(core, master, write, lambda: False)
+            time.sleep(0.01)
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+def serve_tcp(
+    core: VirtualMcu, host: str, port: int, announce: Callable[[str], None] | None = None
+) -> None:
+    """Listen on ``host:port``; serve one client at a time, until interrupted."""
+    with socket.create_server((host, port)) as server:
+        bound = server.getsockname()
+        (announce or _print_first_line)(f"socket://{bound[0]}:{bound[1]}")
+        while True:
+            conn, _ = server.accept()
+            with conn:
+                conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+                def write(data: bytes, conn: socket.socket = conn) -> None:
+                    with contextlib.suppress(OSError):
+                        conn.sendall(data)
+
+                _pump(core, conn.fileno(), write, lambda: False)
+
+
+def _print_first_line(text: str) -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
