@@ -739,7 +739,18 @@ class _Core:
     # ---- guards (named in controller.phases.TRANSITIONS) ----------------------------
 
     def sensor_data_lost(self) -> bool:
-        return self.mon.data_lost
+        return self.mon.data_lost or self.link_lost
+
+    link_lost = False
+
+    def lose_link(self, t_s: float | None, reason: str) -> None:
+        """The harness lost the link to the mechanism: SAFE, latched until reset."""
+        if t_s is not None and t_s == t_s and t_s > self.t_s:
+            self.t_s = t_s
+        self.link_lost = True
+        self.emit("fault", f"link lost: {reason}")
+        if self.top is not Phase.SAFE:
+            self.fire("fail_safe")
 
     def abort_settled(self) -> bool:
         return self.abort_settled_flag
@@ -863,6 +874,7 @@ class _Core:
             self.capture_retries_used = 0
         elif name == "reset":
             self.mon.reset()
+            self.link_lost = False
             self.status = 0
             self.degraded.clear()
         self.emit("command_accepted", f"{name}: {before} -> {self.phase_str}")
@@ -899,6 +911,14 @@ class DockingController:
         reason, and a ``command_rejected`` event records it.
         """
         return self._core.command(name, t_s)
+
+    def link_fault(self, t_s: float | None, reason: str) -> None:
+        """Tell the controller the link to the mechanism is gone (port vanished, data stale).
+
+        The controller goes to SAFE, latched until ``reset``; the device's own
+        watchdog puts the actuators in their safe state on its side.
+        """
+        self._core.lose_link(t_s, reason)
 
     @property
     def phase(self) -> str:

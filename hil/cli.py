@@ -51,7 +51,24 @@ def cmd_run(args: argparse.Namespace) -> int:
         def progress(t_s: float, phase: str) -> None:
             bar.update(task, completed=t_s, phase=phase)
 
-        result = run(scenario, hal_url=args.hal, seed=args.seed, progress=progress)
+        realtime = None
+        if args.realtime:
+            from hil.realtime import SchedulerRequest
+
+            realtime = SchedulerRequest(
+                fifo_priority=args.fifo,
+                timer_slack_ns=1 if args.fifo else None,
+                spin_us=args.spin_us,
+                lock_memory=args.mlock,
+            )
+        result = run(
+            scenario,
+            hal_url=args.hal,
+            seed=args.seed,
+            progress=progress,
+            realtime=realtime,
+            rate_hz=args.rate,
+        )
     paths = output.write_run(result, out)
     if not args.quiet:
         output.print_summary(console, result.record, paths)
@@ -139,6 +156,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing; use the exit code")
+    rt = p.add_argument_group("real time (a bench, or the virtual microcontroller with --realtime)")
+    rt.add_argument(
+        "--realtime",
+        action="store_true",
+        help="run on absolute deadlines against a device with its own clock",
+    )
+    rt.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        help="loop rate, Hz (default: the device's period from its Hello)",
+    )
+    rt.add_argument(
+        "--fifo",
+        type=int,
+        default=0,
+        metavar="PRIO",
+        help="ask for SCHED_FIFO at this priority (1-99) and 1 ns timer slack",
+    )
+    rt.add_argument(
+        "--spin-us", type=float, default=0.0, help="busy-wait this long before each deadline, us"
+    )
+    rt.add_argument("--mlock", action="store_true", help="lock memory (mlockall)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser(
@@ -154,6 +194,40 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_suite)
+
+    p = sub.add_parser(
+        "vmcu",
+        help="serve the virtual microcontroller on a pty or TCP socket",
+        description="Serve the simulated mechanism behind the wire protocol (docs/icd.md). "
+        "Prints the device path (or socket URL) as the first line of standard output.",
+    )
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--pty", action="store_true", help="serve on a new pseudo-terminal")
+    where.add_argument("--tcp", metavar="HOST:PORT", help="serve on a TCP socket")
+    p.add_argument(
+        "--realtime",
+        action="store_true",
+        help="advance the plant on the clock and stream housekeeping (default: lockstep)",
+    )
+    p.add_argument("--speedup", type=float, default=1.0, help="simulated s per wall s (real time)")
+    p.add_argument(
+        "--period-ms",
+        type=float,
+        default=10.0,
+        help="control period in simulated time, ms (match the scenario's period_s)",
+    )
+    p.add_argument("--preset", default="cn-10t-100t", help="plant preset until the host sets one")
+    p.add_argument("--seed", type=int, default=1, help="seed for noise and link faults")
+    for name, what in (
+        ("drop", "drop"),
+        ("corrupt", "corrupt one bit of"),
+        ("duplicate", "duplicate"),
+        ("delay", "delay"),
+    ):
+        p.add_argument(
+            f"--{name}", type=float, default=0.0, help=f"probability to {what} each outgoing frame"
+        )
+    p.set_defaults(func=cmd_vmcu)
 
     p = sub.add_parser(
         "report",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -36,14 +37,29 @@ def _fmt(v: float | None) -> str:
     return f"{v:.4g}"
 
 
+def top_level_timeline(
+    phases: list[dict[str, Any]],
+) -> list[tuple[str, float, list[str]]]:
+    """Phase entries merged by top-level phase: (phase, entry time, sub-states in order)."""
+    out: list[tuple[str, float, list[str]]] = []
+    for p in phases:
+        top, _, sub = str(p["phase"]).partition(".")
+        if not out or out[-1][0] != top:
+            out.append((top, float(p["t_s"]), []))
+        if sub and sub not in out[-1][2]:
+            out[-1][2].append(sub)
+    return out
+
+
 def print_summary(console: Console, record: RunRecord, paths: dict[str, Path]) -> None:
     """Phase timeline, measurements with limits, outcome, and where the files went."""
     console.print(f"[bold]{record.scenario}[/bold] on {record.hal} (seed {record.seed})")
     timeline = Table(title="Phase timeline", show_edge=False)
     timeline.add_column("t [s]", justify="right")
     timeline.add_column("phase")
-    for p in record.phases:
-        timeline.add_row(f"{p['t_s']:.3f}", p["phase"])
+    timeline.add_column("sub-states seen")
+    for top, t_s, subs in top_level_timeline(record.phases):
+        timeline.add_row(f"{t_s:.3f}", top, ", ".join(subs))
     console.print(timeline)
     table = Table(title="Measurements", show_edge=False)
     for col, just in (

@@ -25,7 +25,7 @@ import numpy as np
 import controller
 from controller.config import ControllerConfig
 from controller.errors import ConfigError, DockhilError, HalError, ScenarioError
-from controller.hal import Hal, SimControl, open_hal
+from controller.hal import LOCKSTEP, Hal, SimControl, open_hal
 from controller.interlocks import violations
 from controller.machine import DockingController
 from controller.types import SensorFrame
@@ -74,10 +74,11 @@ def controller_config(scenario: Scenario) -> ControllerConfig:
 def _hal_url(url: str | None, scenario: Scenario, seed: int) -> str:
     if url is None:
         url = "sim://"
-    if url.startswith("sim://"):
-        sep = "&" if "?" in url else "?"
-        if "period=" not in url:
-            url = f"{url}{sep}period={scenario.period_s}"
+    sep = "&" if "?" in url else "?"
+    if url.startswith("sim://") and "period=" not in url:
+        url = f"{url}{sep}period={scenario.period_s}"
+    elif url.startswith("vmcu://") and "period_ms=" not in url:
+        url = f"{url}{sep}period_ms={scenario.period_s * 1000.0:g}"
     return url
 
 
@@ -88,6 +89,7 @@ def run(
     progress: Progress | None = None,
     hal: Hal | None = None,
     realtime: SchedulerRequest | None = None,
+    rate_hz: float | None = None,
 ) -> RunResult:
     """Run ``scenario`` in lockstep and return its record and telemetry.
 
@@ -101,6 +103,16 @@ def run(
     config = controller_config(scenario)
     if hal is None:
         hal = open_hal(url)
+    if realtime is None and LOCKSTEP not in hal.capabilities:
+        hal.close()
+        raise ConfigError(f"{url} runs on its own clock (no lockstep): run it with --realtime")
+    if realtime is None and abs(hal.period_s - scenario.period_s) > 1e-9:
+        hal.close()
+        raise ConfigError(
+            f"{url} steps {hal.period_s * 1000:g} ms per cycle but {scenario.path} wants "
+            f"period_s = {scenario.period_s:g} s (start the device with "
+            f"--period-ms {scenario.period_s * 1000:g})"
+        )
     physical = [f for f in scenario.faults if f.kind not in SENSOR_FAULT_KINDS]
     if isinstance(hal, SimControl):
         hal.setup(scenario.preset, seed, scenario.initial)
@@ -131,7 +143,7 @@ def run(
             while not session.cycle():
                 pass
         else:
-            _realtime(session, realtime, record)
+            _realtime(session, realtime, record, rate_hz)
     except KeyboardInterrupt:
         record.outcome = ABORTED
         record.error = "interrupted by the operator (Ctrl-C)"
@@ -145,6 +157,8 @@ def run(
         record.outcome = ERROR
         record.error = str(exc)
         record.events.append({"t_s": record.sim_time_s, "kind": "link_fault", "detail": str(exc)})
+        ctl.link_fault(record.sim_time_s, str(exc))
+        record.phases.append({"phase": ctl.phase, "t_s": record.sim_time_s})
     finally:
         record.wall_time_s = time.perf_counter() - wall0
         link_counters = getattr(hal, "link_counters", None)
@@ -182,7 +196,8 @@ class _Session:
         self.telemetry = telemetry
         self.exec_ns = exec_ns
         self.progress = progress
-        self.commands = list(scenario.commands)
+        self.commands = [c for c in scenario.commands if c.at_phase is None]
+        self.commands_by_phase = [c for c in scenario.commands if c.at_phase is not None]
         timed = sorted((f for f in scenario.faults if f.at_phase is None), key=lambda f: f.t_s)
         self.by_phase = [f for f in scenario.faults if f.at_phase is not None]
         self.pending: list[tuple[float, Fault]] = [(f.t_s, f) for f in timed]
@@ -210,7 +225,7 @@ class _Session:
         phase = ctl.phase
         if phase != self.last_phase:
             self._phase_change(phase, t)
-        bad = violations(phase, frame, cmd)
+        bad = violations(phase, frame, cmd, self.ctl.config)
         if bad:
             record.interlock_violations += len(bad)
             for name in bad:
@@ -252,17 +267,27 @@ class _Session:
                 if f.at_phase == top:
                     self.pending.append((t + f.t_s, f))
             self.pending.sort(key=lambda e: e[0])
+            due = [c for c in self.commands_by_phase if c.at_phase == top]
+            if due:
+                self.commands_by_phase = [c for c in self.commands_by_phase if c not in due]
+                self.commands += [dataclasses.replace(c, t_s=t + c.t_s) for c in due]
+                self.commands.sort(key=lambda c: c.t_s)
         if top in self.scenario.stop_on_phase and self.stop_at is None:
             self.stop_at = t + self.scenario.stop_delay_s
         self.last_phase = phase
 
 
-def _realtime(session: _Session, request: SchedulerRequest, record: RunRecord) -> None:
-    """Run the session at the HAL's period on absolute deadlines; timing goes to the record."""
+def _realtime(
+    session: _Session, request: SchedulerRequest, record: RunRecord, rate_hz: float | None
+) -> None:
+    """Run the session at ``rate_hz`` (default: the HAL's period) on absolute deadlines.
+
+    The timing statistics go to the record.
+    """
     grant = apply_scheduler(request)
     for msg in grant.messages:
         record.events.append({"t_s": 0.0, "kind": "scheduler", "detail": msg})
-    period = session.hal.period_s
+    period = 1.0 / rate_hz if rate_hz else session.hal.period_s
 
     def tick() -> int | None:
         session.cycle()

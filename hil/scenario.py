@@ -52,10 +52,15 @@ FAULT_KINDS = PLANT_FAULT_KINDS | SENSOR_FAULT_KINDS
 
 @dataclass(frozen=True, slots=True)
 class Command:
-    """An operator command issued when simulated (or bench) time reaches ``t_s``."""
+    """An operator command issued when simulated (or bench) time reaches ``t_s``.
+
+    With ``at_phase``, ``t_s`` counts from the first entry into that phase
+    instead of from the start (e.g. undock 30 s after MATED).
+    """
 
     t_s: float
     command: str
+    at_phase: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +125,7 @@ class Scenario:
     preset: str = "cn-10t-100t"
     seed: int = 1
     duration_s: float = 1500.0
-    period_s: float = 0.001
+    period_s: float = 0.01
     description: str = ""
     stop_on_phase: tuple[str, ...] = ()
     stop_delay_s: float = 2.0
@@ -236,6 +241,7 @@ def _command(r: _Reader) -> Command:
     c = Command(
         t_s=r.number("t_s", None, 0.0, 1e6),
         command=r.string("command", None, OPERATOR_COMMANDS),
+        at_phase=r.string("at_phase", "", PHASES) or None,
     )
     r.finish()
     return c
@@ -340,7 +346,7 @@ def scenario_from_dict(data: Mapping[str, Any], path: str = "<scenario>") -> Sce
     preset = r.string("preset", "cn-10t-100t")
     seed = r.integer("seed", 1, 0, 2**63 - 1)
     duration = r.number("duration_s", None, 0.001, 7 * 86400.0)
-    period = r.number("period_s", 0.001, 1e-4, 0.1)
+    period = r.number("period_s", 0.01, 1e-4, 0.1)
     description = r.string("description", "")
     stop_on = ()
     if r.has("stop_on_phase"):

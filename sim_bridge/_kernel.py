@@ -238,6 +238,7 @@ from sim_bridge._layout import (
     U_SEAL_VALVE,
     U_TUNNEL_VALVE,
     W_ALIGN,
+    W_CENT,
     W_EDOT,
     W_EXT,
     W_FB,
@@ -264,6 +265,7 @@ from sim_bridge._layout import (
     X_ALIGN,
     X_AX,
     X_CABLE,
+    X_CENT,
     X_D_BRAKE,
     X_D_CONTACT,
     X_D_DAMP,
@@ -468,7 +470,7 @@ def _rec_power(x: np.ndarray, w: np.ndarray, k: int) -> float:
     vx = x[oa + 3] + oay * raz - oaz * ray - (x[ob + 3] + oby * rbz - obz * rby)
     vy = x[oa + 4] + oaz * rax - oax * raz - (x[ob + 4] + obz * rbx - obx * rbz)
     vz = x[oa + 5] + oax * ray - oay * rax - (x[ob + 5] + obx * rby - oby * rbx)
-    return (
+    return float(
         w[k + 3] * vx
         + w[k + 4] * vy
         + w[k + 5] * vz
@@ -571,7 +573,7 @@ def _hc_contact(
     _record(x, w, K_CONTACT, a, b, fdx, fdy, fdz, 0.0, 0.0, 0.0, px, py, pz)
     w[W_U] += 0.4 * fel * delta
     w[W_INCONTACT] = 1.0
-    return fn
+    return float(fn)
 
 
 @njit(cache=True)
@@ -708,14 +710,17 @@ def evaluate(x: np.ndarray, p: np.ndarray, u: np.ndarray, f: np.ndarray, w: np.n
         x, w, K_OTHER, B_RING, B_CHASER, 0.0, 0.0, 0.0, mw[0], mw[1], mw[2],
         x[oR], x[oR + 1], x[oR + 2],
     )  # fmt: skip
-    # centring by the drive (lateral and tilt back to the chaser axis)
+    # centring by the drive (lateral and tilt back to the chaser axis): a force-limited
+    # PD law whose output goes through the drive's lag (state X_CENT, updated in step);
+    # without the lag the damping term would act on the light ring within one step.
     if u[U_CENTRING] > 0.5 and drive_ok:
-        fcy = _clip(-p[P_KCENT] * rl[1] - p[P_CCENT] * vl[1], -p[P_FCENT], p[P_FCENT])
-        fcz = _clip(-p[P_KCENT] * rl[2] - p[P_CCENT] * vl[2], -p[P_FCENT], p[P_FCENT])
-        mcy = _clip(-p[P_KCENT_T] * thy - p[P_CCENT_T] * orl[1], -p[P_MCENT], p[P_MCENT])
-        mcz = _clip(-p[P_KCENT_T] * thz - p[P_CCENT_T] * orl[2], -p[P_MCENT], p[P_MCENT])
-        fw = _rot(RC, 0.0, fcy, fcz)
-        mw = _rot(RC, 0.0, mcy, mcz)
+        w[W_CENT] = _clip(-p[P_KCENT] * rl[1] - p[P_CCENT] * vl[1], -p[P_FCENT], p[P_FCENT])
+        w[W_CENT + 1] = _clip(-p[P_KCENT] * rl[2] - p[P_CCENT] * vl[2], -p[P_FCENT], p[P_FCENT])
+        w[W_CENT + 2] = _clip(-p[P_KCENT_T] * thy - p[P_CCENT_T] * orl[1], -p[P_MCENT], p[P_MCENT])
+        w[W_CENT + 3] = _clip(-p[P_KCENT_T] * thz - p[P_CCENT_T] * orl[2], -p[P_MCENT], p[P_MCENT])
+    if x[X_CENT] != 0.0 or x[X_CENT + 1] != 0.0 or x[X_CENT + 2] != 0.0 or x[X_CENT + 3] != 0.0:
+        fw = _rot(RC, 0.0, x[X_CENT], x[X_CENT + 1])
+        mw = _rot(RC, 0.0, x[X_CENT + 2], x[X_CENT + 3])
         _apply(x, w, B_RING, B_CHASER, fw[0], fw[1], fw[2], x[oR], x[oR + 1], x[oR + 2])
         _apply_moment(w, B_RING, B_CHASER, mw[0], mw[1], mw[2])
         _record(
@@ -750,7 +755,7 @@ def evaluate(x: np.ndarray, p: np.ndarray, u: np.ndarray, f: np.ndarray, w: np.n
                 delta = H - uu
                 _hc_contact(x, w, p, B_RING, B_STATION, Px, Py, Pz, nSx, nSy, nSz, delta, p[P_KC])
 
-    # ---------------------------------------------------------- ring capture face on the passive face
+    # ---------------------------------------------------------- ring face on the passive face
     for k in range(3):
         q = _loc(MR, r0, 0.0, p[P_RF] * p[P_FACE_C + k], p[P_RF] * p[P_FACE_S + k])
         if q[0] < 0.0:
@@ -866,7 +871,7 @@ def evaluate(x: np.ndarray, p: np.ndarray, u: np.ndarray, f: np.ndarray, w: np.n
                 )  # fmt: skip
     w[W_PINERR] = pin_err
 
-    # ---------------------------------------------------------- structural hooks (force-regulating springs)
+    # ---------------------------------------------------------- hooks (force-regulating springs)
     for k in range(12):
         c = p[P_HOOK_C + k]
         s = p[P_HOOK_S + k]
@@ -905,7 +910,7 @@ def evaluate(x: np.ndarray, p: np.ndarray, u: np.ndarray, f: np.ndarray, w: np.n
             0.0, 0.0, 0.0, Cx, Cy, Cz,
         )  # fmt: skip
 
-    # ---------------------------------------------------------- friction brake / drive slip clutch (Karnopp)
+    # ---------------------------------------------------------- brake = drive slip clutch (Karnopp)
     cmd = _clip(u[U_BRAKE], 0.0, p[P_BMAX]) * f[F_BRAKE_SCALE]
     lf = cmd * p[P_BFWD]
     lr = cmd * p[P_BREV]
@@ -1033,6 +1038,14 @@ def step(x: np.ndarray, p: np.ndarray, u: np.ndarray, f: np.ndarray, w: np.ndarr
     x[X_DAMP + 3] += a * (-c * p[P_CTILT_R] * w[W_RATES + 2] - x[X_DAMP + 3])
     x[X_DAMP + 4] += a * (-c * p[P_CTILT_R] * w[W_RATES + 3] - x[X_DAMP + 4])
 
+    # -------- centring actuator output follows its target through the drive lag
+    ad = p[P_DRIVE_ALPHA]
+    for i in range(4):
+        tgt = w[W_CENT + i] if powered and f[F_DRIVE_JAM] == 0.0 else 0.0
+        x[X_CENT + i] += ad * (tgt - x[X_CENT + i])
+        if abs(x[X_CENT + i]) < 1e-9 and tgt == 0.0:
+            x[X_CENT + i] = 0.0
+
     # -------- ring drive nut
     vcmd = _clip(u[U_RING_SPEED], -p[P_VMAX], p[P_VMAX])
     jam = f[F_DRIVE_JAM] != 0.0
@@ -1079,17 +1092,17 @@ def step(x: np.ndarray, p: np.ndarray, u: np.ndarray, f: np.ndarray, w: np.ndarr
         broken = f[F_CABLE_BREAK + sset] != 0.0
         tension = 0.0 if broken else x[X_TENSION + sset]
         tl = tension * p[P_DRUM] / p[P_GEAR]
-        om = 0.0
+        wm = 0.0
         cur = 0.0
         if v != 0.0 and f[F_MOTOR_FAIL + sset] == 0.0:
             tl = tl / p[P_ETA] if tl * v > 0.0 else tl * p[P_ETA]
             cc = p[P_KT] * p[P_KT] / p[P_RM] + p[P_BM]
-            om = (p[P_KT] * v / p[P_RM] - tl) / cc
-            om = max(om, 0.0) if v > 0.0 else min(om, 0.0)
-            cur = (v - p[P_KT] * om) / p[P_RM]
-        x[X_MOT_W + sset] = om
+            wm = (p[P_KT] * v / p[P_RM] - tl) / cc
+            wm = max(wm, 0.0) if v > 0.0 else min(wm, 0.0)
+            cur = (v - p[P_KT] * wm) / p[P_RM]
+        x[X_MOT_W + sset] = wm
         x[X_MOT_I + sset] = cur
-        x[X_CABLE + sset] += om * p[P_DRUM] / p[P_GEAR] * dt
+        x[X_CABLE + sset] += wm * p[P_DRUM] / p[P_GEAR] * dt
         ten = 0.0
         for j in range(6):
             k = 2 * j + sset
@@ -1156,7 +1169,7 @@ def step(x: np.ndarray, p: np.ndarray, u: np.ndarray, f: np.ndarray, w: np.ndarr
 
 @njit(cache=True)
 def derived(x: np.ndarray, p: np.ndarray, w: np.ndarray) -> None:
-    """Copy the sensed quantities of the last force evaluation ``w`` into the state's output slots."""
+    """Copy what the last force evaluation ``w`` found into the state's output slots."""
     RS = _qmat(x, 0)
     kC = W_FORCE + 6 * B_CHASER
     ld = _rott(RS, w[kC], w[kC + 1], w[kC + 2])
@@ -1321,12 +1334,24 @@ def relative_pose(x: np.ndarray, p: np.ndarray, out: np.ndarray) -> None:
 
 @njit(cache=True)
 def sense(
-    x: np.ndarray, p: np.ndarray, f: np.ndarray, seed: np.uint64, n: np.int64, out: np.ndarray
+    X: np.ndarray,
+    p: np.ndarray,
+    F: np.ndarray,
+    seeds: np.ndarray,
+    steps: np.ndarray,
+    run: int,
+    out: np.ndarray,
 ) -> None:
-    """Fill the sensor channel array ``out`` (layout S_*) with noisy, quantised readings.
+    """Fill ``out`` (layout S_*) with the noisy, quantised readings of run ``run``.
 
-    Noise is a pure function of (seed, step n, channel); the state is not touched.
+    Noise is a pure function of (seed, step, channel); the state is not touched.
+    Seeds and step counters are passed as arrays: numba dispatches array
+    arguments fast, numpy scalars slowly.
     """
+    x = X[run]
+    f = F[run]
+    seed = seeds[run]
+    n = steps[run]
     bus = p[P_BUS] if math.isnan(f[F_BUS_V]) else f[F_BUS_V]
     out[S_BUS_V] = _meas(bus, p[P_N_VOLT], p[P_Q_VOLT], seed, n, S_BUS_V)
     rp = np.empty(12)

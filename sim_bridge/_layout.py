@@ -17,7 +17,7 @@ B_CHASER = 1
 B_RING = 2
 X_NUT = 39  # drive nut position, m (ring extension the nut holds)
 X_NUT_V = 40  # drive nut speed, m/s
-X_DAMP = 41  # 5: lagged damper forces on the ring: axial (N, + outward), lat y, lat z (N), tilt y, z (N m)
+X_DAMP = 41  # 5: lagged damper forces on the ring: axial, lat y, lat z (N), tilt y, z (N m)
 X_LATCH = 46  # 6: latch engaged flags (0/1)
 X_STICK = 52  # brake stuck (1) or slipping (0)
 X_CABLE = 53  # 2: cable position per hook set, m
@@ -55,6 +55,7 @@ X_SEAL_MIN = 114  # smallest seal compression, m
 X_HOOK_ENG = 115  # 12: hook is clamping (0/1)
 X_MIN_GAP = 127  # smallest structural gap, m
 X_PR_GAP = 128  # 4: structural gap at each push-rod, m
+X_CENT = 132  # 4: centring actuator output (lagged): lat y, z (N), tilt y, z (N m)
 NX = 136
 
 # ---------------------------------------------------------------- commands U
@@ -83,7 +84,7 @@ F_UNLOCK_FAIL = 26  # 2 flags
 F_BUS_V = 28  # bus voltage override, V; NaN = nominal
 NF = 29
 
-# ---------------------------------------------------------------- sensor channels (SensorFrame order)
+# ---------------------------------------------------------------- sensors (SensorFrame order)
 S_BUS_V = 0
 S_REL_POS = 1  # 3
 S_REL_VEL = 4  # 3
@@ -314,4 +315,5 @@ W_SEALF = W_U + 61
 W_EXT = W_U + 62
 W_LAT = W_U + 63  # 2
 W_TILT = W_U + 65  # 2
-NW = W_U + 70
+W_CENT = W_U + 67  # 4: centring targets
+NW = W_U + 72

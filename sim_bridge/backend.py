@@ -51,7 +51,9 @@ class SimHal:
             raise ConfigError(f"sim:// dt={self._dt_s} and period={period} must be positive")
         n = round(period / self._dt_s)
         if n < 1 or abs(n * self._dt_s - period) > 1e-9 * max(1.0, period):
-            raise ConfigError(f"sim:// period={period} s must be a whole multiple of dt={self._dt_s} s")
+            raise ConfigError(
+                f"sim:// period={period} s must be a whole multiple of dt={self._dt_s} s"
+            )
         self._substeps = n
         self._period_s = n * self._dt_s
         self._mated = option_int(opts, "mated", 0) != 0

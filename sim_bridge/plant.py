@@ -113,8 +113,8 @@ from controller.types import (
     SensorFrame,
     Truth,
 )
-from sim_bridge import _kernel as K
-from sim_bridge import _layout as L
+from sim_bridge import _kernel as K  # noqa: N812
+from sim_bridge import _layout as L  # noqa: N812
 from sim_bridge.preset import Preset, load_preset
 
 __all__ = ["BatchPlant", "Plant", "command_vector"]
@@ -127,6 +127,15 @@ PARALLEL_MIN_RUNS = 8
 
 def command_vector(cmd: ActuatorCommand, out: np.ndarray | None = None) -> np.ndarray:
     """Pack an :class:`ActuatorCommand` into the kernel's command array (length ``NU``)."""
+    v0, v1 = cmd.hook_motor_v
+    if not (
+        math.isfinite(cmd.damper_n_s_m)
+        and math.isfinite(cmd.brake_slip_n)
+        and math.isfinite(cmd.ring_speed_m_s)
+        and math.isfinite(v0)
+        and math.isfinite(v1)
+    ):
+        raise PlantError(f"actuator command {cmd.seq} has a non-finite set-point: {cmd}")
     u = np.empty(L.NU) if out is None else out
     u[L.U_DAMPER] = cmd.damper_n_s_m
     u[L.U_BRAKE] = cmd.brake_slip_n
@@ -134,8 +143,8 @@ def command_vector(cmd: ActuatorCommand, out: np.ndarray | None = None) -> np.nd
     u[L.U_CENTRING] = 1.0 if cmd.ring_centring else 0.0
     u[L.U_ARM] = 1.0 if cmd.latch_arm else 0.0
     u[L.U_RELEASE] = 1.0 if cmd.latch_release else 0.0
-    u[L.U_HOOK_V] = cmd.hook_motor_v[0]
-    u[L.U_HOOK_V + 1] = cmd.hook_motor_v[1]
+    u[L.U_HOOK_V] = v0
+    u[L.U_HOOK_V + 1] = v1
     u[L.U_SEAL_VALVE] = 1.0 if cmd.seal_valve_open else 0.0
     u[L.U_TUNNEL_VALVE] = 1.0 if cmd.tunnel_valve_open else 0.0
     u[L.U_PUSHRODS] = 1.0 if cmd.pushrods_fire else 0.0
@@ -171,7 +180,7 @@ def _qmat(q: Sequence[float]) -> np.ndarray:
 
 
 def _free_state(p: np.ndarray, ic: InitialConditions) -> np.ndarray:
-    """State for an approach: ring at its ready stop, chaser ``ic.distance_m`` out, zero momentum."""
+    """Approach state: ring at its ready stop, chaser ``ic.distance_m`` out, zero momentum."""
     x = np.zeros(L.NX)
     oS, oC, oR = 0, L.BODY, 2 * L.BODY
     x[oS : oS + 3] = (-p[L.P_DS], 0.0, 0.0)
@@ -339,9 +348,9 @@ class BatchPlant:
             self._u[1:] = self._u[0]
         elif isinstance(cmd, np.ndarray):
             arr = np.asarray(cmd, dtype=np.float64)
-            if arr.shape == (L.NU,):
-                self._u[:] = arr
-            elif arr.shape == (self.n, L.NU):
+            if not np.all(np.isfinite(arr)):
+                raise PlantError("command array has non-finite set-points")
+            if arr.shape == (L.NU,) or arr.shape == (self.n, L.NU):
                 self._u[:] = arr
             else:
                 raise PlantError(f"command array must be ({self.n}, {L.NU}), got {arr.shape}")
@@ -439,13 +448,13 @@ class BatchPlant:
     def sense_array(self, run: int = 0) -> np.ndarray:
         """Sensor channels of run ``run`` (NS,), layout ``S_*``."""
         out = np.empty(L.NS)
-        K.sense(self._x[run], self._p, self._f[run], self._seeds[run], self._steps[run], out)
+        K.sense(self._x, self._p, self._f, self._seeds, self._steps, run, out)
         return out
 
     def sense(self, run: int = 0) -> SensorFrame:
         """The :class:`SensorFrame` of run ``run`` at the current time."""
         out = self._sense_out
-        K.sense(self._x[run], self._p, self._f[run], self._seeds[run], self._steps[run], out)
+        K.sense(self._x, self._p, self._f, self._seeds, self._steps, run, out)
         return _frame(out.tolist(), int(self._steps[run]), float(self._steps[run]) * self.dt_s)
 
     def truth(self, run: int = 0) -> Truth:

@@ -23,7 +23,7 @@ import numpy as np
 
 from controller.errors import ConfigError
 from controller.types import N_HOOKS
-from sim_bridge import _layout as L
+from sim_bridge import _layout as L  # noqa: N812
 
 PRESET_DIR = Path(__file__).with_name("presets")
 

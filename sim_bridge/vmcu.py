@@ -69,15 +69,17 @@ class VirtualMcu:
     """Sans-io device side of the ICD around an in-process plant.
 
     :param lockstep: advance the plant only on ``SimStep`` (True) or with time (False).
-    :param period_s: control period, s (housekeeping rate in real time).
-    :param speedup: simulated seconds per device second in real time.
+    :param period_s: control period in simulated time, s: what one ``SimStep``
+        advances, and the simulated time between housekeeping reports.
+    :param speedup: simulated seconds per device second in real time; reports
+        then stream every ``period_s / speedup`` of device time.
     """
 
     def __init__(
         self,
         preset: str = "cn-10t-100t",
         seed: int = 1,
-        period_s: float = 0.001,
+        period_s: float = 0.01,
         lockstep: bool = True,
         speedup: float = 1.0,
         link_faults: LinkFaults | None = None,
@@ -153,10 +155,15 @@ class VirtualMcu:
         return out
 
     def _housekeeping(self) -> bytes:
+        """One report: Housekeeping, then SimTruth, then the events of the edges seen."""
         frame = self._plant.read()
-        out = self._edges(frame)
+        out = self._damage(codec.encode(m.Housekeeping(frame), self._seq.next()))
+        truth = self._plant.truth()
+        if truth is not None:
+            out += self._damage(codec.encode(m.SimTruth(truth), self._seq.next(), frame.t_s))
+        out += self._edges(frame)
         self._last_frame = frame
-        return out + self._damage(codec.encode(m.Housekeeping(frame), self._seq.next()))
+        return out
 
     def _edges(self, frame: SensorFrame) -> bytes:
         """PUS 5 event reports for latch, limit-switch, contact and push-rod edges."""
@@ -204,14 +211,15 @@ class VirtualMcu:
     def hello(self) -> bytes:
         # LOCKSTEP is set only when this device waits for SimStep: it tells the
         # host which way to drive it.
-        caps = m.Capability.FAULT_INJECTION
+        caps = m.Capability.FAULT_INJECTION | m.Capability.TRUTH
         if self.lockstep:
             caps |= m.Capability.LOCKSTEP
         return self._tm(
             m.Hello(
                 firmware_version=_FW_VERSION,
                 capabilities=int(caps),
-                period_us=round(self.period_s * 1e6),
+                # the period the host should run at, in device (wall) time
+                period_us=round(self.period_s / (1.0 if self.lockstep else self.speedup) * 1e6),
                 device="dockhil-vmcu",
             )
         )
@@ -327,9 +335,10 @@ class VirtualMcu:
             self._plant.write(self._applied())
         if now_s >= self._next_hk_s:
             out += self._housekeeping()
-            self._next_hk_s += self.period_s
-            if self._next_hk_s < now_s - 10 * self.period_s:
-                self._next_hk_s = now_s + self.period_s  # fell far behind: skip, don't burst
+            wall_period = self.period_s / self.speedup
+            self._next_hk_s += wall_period
+            if self._next_hk_s < now_s - 10 * wall_period:
+                self._next_hk_s = now_s + wall_period  # fell far behind: skip, don't burst
         return out
 
     @property

@@ -30,7 +30,7 @@ def _pump(
 ) -> None:
     """Serve until the peer hangs up (socket) or ``stop()`` says so."""
     clock = time.monotonic
-    wait = core.period_s if not core.lockstep else 0.02
+    wait = core.period_s / core.speedup if not core.lockstep else 0.02
     while not stop():
         ready, _, _ = select.select([rfd], [], [], wait)
         now = clock()

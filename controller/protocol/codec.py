@@ -99,6 +99,8 @@ from controller.protocol.messages import (
     SimInject,
     SimSetup,
     SimStep,
+    SimTruth,
+    Truth,
     Verification,
 )
 from controller.types import ActuatorCommand, InitialConditions, PlantFault, SensorFrame
@@ -153,6 +155,7 @@ _FAILURE_TAIL = struct.Struct(">HI")
 _EVENT = struct.Struct(">HBi")
 _SIM_SETUP = struct.Struct(">Q12dB")
 _SIM_INJECT = struct.Struct(">BBBd")
+_SIM_TRUTH = struct.Struct(">8dB")
 
 _I16_MAX = 32767
 _round = float.__round__
@@ -482,6 +485,19 @@ def packet_payload(msg: Message) -> bytes:
         return _SIM_INJECT.pack(
             code, _u(msg.fault.index, 8, "fault index"), 1 if msg.active else 0, msg.fault.value
         )
+    if isinstance(msg, SimTruth):
+        t = msg.truth
+        return _SIM_TRUTH.pack(
+            t.t_s,
+            t.energy_kinetic_j,
+            t.energy_stored_j,
+            t.energy_dissipated_damper_j,
+            t.energy_dissipated_brake_j,
+            t.energy_dissipated_contact_j,
+            t.axial_load_n,
+            t.lateral_load_n,
+            1 if t.in_contact else 0,
+        )
     if isinstance(msg, SimStep):
         if msg.steps < 1:
             raise ProtocolError(f"SimStep.steps must be >= 1, got {msg.steps}")
@@ -779,6 +795,15 @@ def _dec_sim_step(data: bytes, time_s: float, seq: int) -> SimStep:
     return SimStep(steps)
 
 
+def _dec_sim_truth(data: bytes, time_s: float, seq: int) -> SimTruth:
+    if len(data) != _SIM_TRUTH.size:
+        raise _RejectError("bad_length")
+    v = _SIM_TRUTH.unpack(data)
+    if v[8] > 1:
+        raise _RejectError("bad_field")
+    return SimTruth(Truth(*v[:8], in_contact=bool(v[8])))
+
+
 _Decoder = Callable[[bytes, float, int], Message]
 
 #: (is_tm, service, subtype) -> payload decoder
@@ -795,6 +820,7 @@ _DECODERS: dict[tuple[bool, int, int], _Decoder] = {
     (False, 131, 1): _dec_sim_setup,
     (False, 131, 2): _dec_sim_inject,
     (False, 131, 3): _dec_sim_step,
+    (True, 131, 128): _dec_sim_truth,
     **{(True, 1, st): _dec_verif(st) for st in sorted(m.VERIFICATION_SUBTYPES)},
     **{(True, 5, sev): _dec_event(sev) for sev in (1, 2, 3, 4)},
 }

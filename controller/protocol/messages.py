@@ -24,6 +24,8 @@ Service     Subtype   Message                    Direction / rate
 130         2         :class:`ModeCommand`       TC, on demand
 131         1..3      :class:`SimSetup`, :class:`SimInject`, :class:`SimStep`
                                                  TC, simulated devices only
+131         128       :class:`SimTruth`          TM, simulated devices, after each
+                                                 housekeeping report
 ==========  ========  =========================  ==================================
 """
 
@@ -43,6 +45,7 @@ from controller.types import (
     InitialConditions,
     PlantFault,
     SensorFrame,
+    Truth,
 )
 
 # --------------------------------------------------------------------------- link constants
@@ -111,6 +114,7 @@ ST_MODE = 2
 ST_SIM_SETUP = 1
 ST_SIM_INJECT = 2
 ST_SIM_STEP = 3
+ST_SIM_TRUTH = 128
 
 HK_SID_SENSOR_FRAME = 1
 """Housekeeping structure ID of the sensor frame (first byte of the 3,25 source data)."""
@@ -518,6 +522,24 @@ class SimStep:
     """Periods to advance, uint16, >= 1."""
 
 
+@dataclass(frozen=True, slots=True)
+class SimTruth:
+    """Mission TM 131,128 (simulated devices only): model truth of the last report.
+
+    Sent right after each :class:`Housekeeping` report by a device whose Hello
+    has the TRUTH capability, so telemetry over the link carries the same
+    energy ledger and true loads as the in-process backend (``extra`` is not
+    carried). Values are IEEE-754 doubles: this packet is for simulation and
+    is never on a bench's budget.
+    """
+
+    IS_TM: ClassVar[bool] = True
+    SERVICE: ClassVar[int] = Service.SIMULATION
+    SUBTYPE: ClassVar[int] = ST_SIM_TRUTH
+
+    truth: Truth
+
+
 Message = (
     Ping
     | Pong
@@ -533,10 +555,19 @@ Message = (
     | SimSetup
     | SimInject
     | SimStep
+    | SimTruth
 )
 """Every message the link carries."""
 
-TM_MESSAGES: tuple[type, ...] = (Pong, Hello, Heartbeat, Housekeeping, Verification, EventReport)
+TM_MESSAGES: tuple[type, ...] = (
+    Pong,
+    Hello,
+    Heartbeat,
+    Housekeeping,
+    Verification,
+    EventReport,
+    SimTruth,
+)
 TC_MESSAGES: tuple[type, ...] = (
     Ping,
     HelloRequest,

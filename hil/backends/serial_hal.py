@@ -36,7 +36,7 @@ from typing import Any
 import serial
 
 from controller.errors import ConfigError, LinkError
-from controller.hal import FAULT_INJECTION, HARDWARE, LOCKSTEP, parse_url
+from controller.hal import FAULT_INJECTION, HARDWARE, LOCKSTEP, TRUTH, parse_url
 from controller.protocol import codec
 from controller.protocol import messages as m
 from controller.types import ActuatorCommand, InitialConditions, PlantFault, SensorFrame, Truth
@@ -93,6 +93,7 @@ class SerialHal:
         self._next_hb = 0.0
         self.hello: m.Hello | None = None
         self._device_heartbeat: m.Heartbeat | None = None
+        self._truth: Truth | None = None
         self._reader = threading.Thread(
             target=self._read_loop, name="dockhil-serial-rx", daemon=True
         )
@@ -130,6 +131,8 @@ class SerialHal:
                         self._frame_wall = now
                         self._frame_arrival_ns = now_ns
                         self._frames_received += 1
+                    elif isinstance(msg, m.SimTruth):
+                        self._truth = msg.truth
                     elif isinstance(msg, m.EventReport):
                         self.device_events.append(p)
                     elif isinstance(msg, m.Heartbeat):
@@ -206,6 +209,8 @@ class SerialHal:
             caps.add(FAULT_INJECTION)
         if bits & m.Capability.HARDWARE:
             caps.add(HARDWARE)
+        if bits & m.Capability.TRUTH:
+            caps.add(TRUTH)
         return frozenset(caps)
 
     @property
@@ -254,7 +259,9 @@ class SerialHal:
         return self._returned_arrival_ns
 
     def truth(self) -> Truth | None:
-        return None
+        """Model truth from a simulated device (SimTruth packets), else None."""
+        with self._lock:
+            return self._truth
 
     def setup(self, preset: str, seed: int, initial: InitialConditions) -> None:
         with self._lock:

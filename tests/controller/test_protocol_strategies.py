@@ -12,7 +12,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from controller.protocol import messages as m
-from controller.types import ActuatorCommand, InitialConditions, PlantFault, SensorFrame
+from controller.types import ActuatorCommand, InitialConditions, PlantFault, SensorFrame, Truth
 
 I16 = st.integers(-32767, 32767)
 U8 = st.integers(0, 255)
@@ -162,6 +162,21 @@ messages: st.SearchStrategy[m.Message] = st.one_of(
         st.booleans(),
     ),
     st.builds(m.SimStep, st.integers(1, 0xFFFF)),
+    st.builds(
+        m.SimTruth,
+        st.builds(
+            Truth,
+            FINITE,
+            FINITE,
+            FINITE,
+            FINITE,
+            FINITE,
+            FINITE,
+            FINITE,
+            FINITE,
+            st.booleans(),
+        ),
+    ),
 )
 """Every message type, with values the wire carries exactly."""
 

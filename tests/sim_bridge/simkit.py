@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
 from controller.types import ActuatorCommand, InitialConditions
 from sim_bridge.plant import Plant
 from sim_bridge.preset import Preset

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-
-from controller.types import ActuatorCommand, PlantFault
-
 from simkit import ARM, approach, run_to_capture
+
+from controller.types import ActuatorCommand, InitialConditions, PlantFault
+from sim_bridge.plant import BatchPlant
 
 
 def test_nominal_contact_captures_all_six_latches() -> None:
@@ -18,6 +18,17 @@ def test_nominal_contact_captures_all_six_latches() -> None:
     frame = cap.plant.sense()
     assert all(frame.alignment)
     assert frame.rel_pos_m[0] > 0.3  # captured on the extended ring, not hard-docked
+
+
+def test_angular_misalignment_inside_the_envelope_captures() -> None:
+    """IDSS: pitch/yaw and roll <= 4 deg; the guides correct each axis (batch of three)."""
+    ics = [
+        InitialConditions(distance_m=0.3, closing_speed_m_s=0.1, angle_deg=angles)
+        for angles in ((3.0, 0.0, 0.0), (0.0, 3.0, 0.0), (0.0, 0.0, 3.0))
+    ]
+    batch = BatchPlant("cn-10t-100t", ics, [1, 2, 3])
+    batch.advance(ARM, 6000)
+    assert batch.latch_captured().all()
 
 
 def test_large_lateral_offset_does_not_capture() -> None:
@@ -82,4 +93,6 @@ def test_weak_dampers_and_failed_brake_dissipate_less() -> None:
     weak.advance(ARM, 3000)
     tn, tw = nominal.truth(), weak.truth()
     assert tw.energy_dissipated_brake_j == pytest.approx(0.0, abs=1e-6)
-    assert tw.energy_dissipated_damper_j < 0.6 * tn.energy_dissipated_damper_j
+    assert tn.energy_dissipated_brake_j > 10.0
+    # with a fifth of the damping and no brake the buffer keeps swinging
+    assert tw.energy_kinetic_j > 10.0 * max(tn.energy_kinetic_j, 1.0)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from simkit import ARM, approach, run_to_capture
 
 from controller.types import ActuatorCommand
 from sim_bridge.preset import Preset
-
-from simkit import ARM, approach, run_to_capture
 
 LOSSLESS = {
     "contact.friction_coefficient": 0.0,
@@ -56,8 +55,9 @@ def test_ledger_closes_with_dissipation() -> None:
     tr = plant.truth()
     dissipated = tr.energy_dissipated_j + tr.extra["energy_dissipated_other_j"]
     assert tr.extra["energy_actuator_work_j"] == pytest.approx(0.0, abs=1e-9)
-    # the buffer took nearly all of it, each element its share
-    assert dissipated > 0.9 * total0
+    # the buffer took most of it (the rest sits in the compressed springs, held
+    # by the brake), each element its share
+    assert dissipated > 0.8 * total0
     assert tr.energy_dissipated_damper_j > 0.1 * total0
     assert tr.energy_dissipated_brake_j > 0.1 * total0
     assert tr.energy_dissipated_contact_j > 0.0

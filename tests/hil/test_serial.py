@@ -1,0 +1,150 @@
+"""The serial path end to end: a virtual microcontroller on a real pseudo-terminal."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cobs import cobs
+from spacepackets.ecss import PusTc, PusTm
+
+from controller.errors import ConfigError, LinkError
+from controller.hal import open_hal
+from hil.backends.serial_hal import SerialHal, split_url
+from hil.output import write_run
+from hil.record import load_record
+from hil.runner import run
+from hil.scenario import load_scenario
+from hil.telemetry import read_parquet
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def vmcu_pty() -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """``dockhil vmcu --pty`` in a child process; yields (process, device path)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hil.cli", "vmcu", "--pty"],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    assert proc.stdout is not None
+    path = proc.stdout.readline().strip()
+    assert path.startswith("/dev/"), f"first line should be the device path, got {path!r}"
+    yield proc, path
+    proc.terminate()
+    proc.wait(timeout=5)
+
+
+def test_ping_from_spacepackets_alone(vmcu_pty: tuple[subprocess.Popen[str], str]) -> None:
+    """Any PUS client can ping the device: spacepackets + cobs, no dockhil code."""
+    _, path = vmcu_pty
+    fd = os.open(path, os.O_RDWR | os.O_NOCTTY)
+    try:
+        import tty
+
+        tty.setraw(fd)
+        ping = PusTc(apid=0x0D1, service=17, message_subtype=1, seq_count=7)
+        os.write(fd, cobs.encode(ping.pack()) + b"\x00")
+        buf = b""
+        deadline = time.monotonic() + 3.0
+        pong = None
+        while pong is None and time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 0.1)
+            if ready:
+                buf += os.read(fd, 4096)
+            while b"\x00" in buf:
+                frame, buf = buf.split(b"\x00", 1)
+                tm = PusTm.unpack(cobs.decode(frame), timestamp_len=7)
+                if (tm.service, tm.message_subtype) == (17, 2):
+                    pong = tm
+        assert pong is not None, "no 17,2 answer to a 17,1 ping"
+        assert pong.apid == 0x0D1
+    finally:
+        os.close(fd)
+
+
+def test_url_splitting_passes_pyserial_urls_through() -> None:
+    assert split_url("/dev/ttyACM0") == ("/dev/ttyACM0", {})
+    assert split_url("serial:///dev/ttyUSB1?baud=115200") == ("/dev/ttyUSB1", {"baud": "115200"})
+    assert split_url("socket://127.0.0.1:5555?logging=debug&timeout_ms=50") == (
+        "socket://127.0.0.1:5555?logging=debug",
+        {"timeout_ms": "50"},
+    )
+    with pytest.raises(ConfigError):
+        split_url("http://example/")
+
+
+def test_missing_port_is_a_clear_link_error() -> None:
+    with pytest.raises(LinkError, match="cannot open serial port"):
+        open_hal("/dev/does-not-exist-dockhil")
+
+
+def test_silent_port_times_out_with_a_clear_error() -> None:
+    master, slave = os.openpty()
+    try:
+        with pytest.raises(LinkError, match="no Hello"):
+            SerialHal(os.ttyname(slave), timeout_ms="200")
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+def short(name: str, **changes: object) -> object:
+    s = load_scenario(ROOT / "scenarios" / f"{name}.toml")
+    return dataclasses.replace(s, **changes)
+
+
+def test_lockstep_over_pty_matches_in_process(vmcu_pty: tuple[subprocess.Popen[str], str]) -> None:
+    """Same scenario, same seed: the pty run takes the same phases and measures within 1 %."""
+    _, path = vmcu_pty
+    scenario = short("nominal", duration_s=40.0, stop_on_phase=(), expect=())
+    local = run(scenario).record  # type: ignore[arg-type]
+    remote = run(scenario, hal_url=path).record  # type: ignore[arg-type]
+    assert remote.outcome == local.outcome
+    top = [p["phase"].split(".")[0] for p in local.phases]
+    assert [p["phase"].split(".")[0] for p in remote.phases] == top
+    assert "BUFFERING" in top
+    assert any(m.value is not None for m in remote.measurements if m.name.startswith("energy"))
+    for a, b in zip(local.measurements, remote.measurements, strict=True):
+        if a.value is None:
+            continue
+        assert b.value == pytest.approx(a.value, rel=0.01, abs=1e-3), a.name
+    assert remote.link["bad_crc"] == 0
+    assert remote.link["seq_gaps"] == 0
+    assert remote.link["hk_frames"] >= 4000
+
+
+def test_killed_device_ends_safe_with_records(tmp_path: Path) -> None:
+    """Kill the virtual microcontroller mid-run: SAFE, a link-fault event, files written."""
+    scenario = short("nominal", duration_s=200.0, stop_on_phase=())
+    hal = open_hal(f"vmcu://?period_ms={scenario.period_s * 1000:g}")  # type: ignore[attr-defined]
+    pid = hal.pid  # type: ignore[attr-defined]
+    killer = threading.Timer(3.0, os.kill, (pid, signal.SIGKILL))
+    killer.start()
+    t0 = time.monotonic()
+    try:
+        result = run(scenario, hal=hal)  # type: ignore[arg-type]
+    finally:
+        killer.cancel()
+    assert time.monotonic() - t0 < 10.0
+    rec = result.record
+    assert rec.outcome == "ERROR"
+    assert rec.final_phase == "SAFE"
+    assert any(e["kind"] == "link_fault" for e in rec.events)
+    assert 0.0 < rec.sim_time_s < 200.0
+    paths = write_run(result, tmp_path / "run")
+    saved = load_record(paths["result"])
+    assert saved["outcome"] == "ERROR"
+    cols = read_parquet(paths["telemetry"])
+    assert len(cols["t_s"]) == len(result.telemetry) > 100

@@ -1,0 +1,124 @@
+"""The virtual microcontroller's core, driven with byte strings (no pty, no clock)."""
+
+from __future__ import annotations
+
+from controller.protocol import codec
+from controller.protocol import messages as m
+from controller.types import ActuatorCommand, InitialConditions, PlantFault
+from sim_bridge.vmcu import LinkFaults, VirtualMcu
+
+
+class Host:
+    """The host side of the ICD in a few lines, for talking to the core."""
+
+    def __init__(self) -> None:
+        self.seq = codec.SeqCounter()
+        self.decoder = codec.StreamDecoder()
+
+    def tc(self, msg: m.Message) -> bytes:
+        return codec.encode(msg, self.seq.next())
+
+    def packets(self, data: bytes) -> list[m.Packet]:
+        return self.decoder.feed(data)
+
+
+def msgs(host: Host, data: bytes, kind: type) -> list:
+    return [p.msg for p in host.packets(data) if isinstance(p.msg, kind)]
+
+
+def test_ping_hello_and_mode() -> None:
+    dev, host = VirtualMcu(), Host()
+    assert msgs(host, dev.receive(host.tc(m.Ping()), 0.0), m.Pong)
+    hello = msgs(host, dev.receive(host.tc(m.HelloRequest()), 0.0), m.Hello)[0]
+    assert (hello.latches, hello.hooks, hello.hook_sets, hello.pushrods) == (6, 12, 2, 4)
+    assert hello.capabilities & m.Capability.LOCKSTEP
+    assert dev.mode == m.DeviceMode.BOOT
+    out = host.packets(dev.receive(host.tc(m.ModeCommand(m.DeviceMode.ACTIVE)), 0.0))
+    verifs = [p.msg for p in out if isinstance(p.msg, m.Verification)]
+    assert [v.subtype for v in verifs] == [1, 7]
+    assert dev.mode == m.DeviceMode.ACTIVE
+
+
+def test_lockstep_steps_only_on_simstep_and_applies_setpoints() -> None:
+    dev, host = VirtualMcu(period_s=0.01), Host()
+    dev.receive(host.tc(m.ModeCommand(m.DeviceMode.ACTIVE)), 0.0)
+    setup = host.tc(m.SimSetup("cn-10t-100t", 3, InitialConditions(distance_m=0.5)))
+    hk0 = msgs(host, dev.receive(setup, 0.0), m.Housekeeping)
+    assert len(hk0) == 1
+    assert hk0[0].frame.t_s == 0.0
+    # set-points alone do not move time
+    assert (
+        msgs(host, dev.receive(host.tc(m.SetPoints(ActuatorCommand())), 0.0), m.Housekeeping) == []
+    )
+    frames = []
+    for _ in range(5):
+        data = host.tc(m.SetPoints(ActuatorCommand(ring_speed_m_s=-0.004))) + host.tc(m.SimStep(1))
+        frames += [h.frame for h in msgs(host, dev.receive(data, 0.0), m.Housekeeping)]
+    assert [round(f.t_s, 3) for f in frames] == [0.01, 0.02, 0.03, 0.04, 0.05]
+    assert host.decoder.counters.rejects == 0
+    assert host.decoder.counters.seq_gaps == 0
+
+
+def test_device_in_boot_mode_holds_the_safe_state() -> None:
+    """Without ModeCommand(ACTIVE) a drive set-point must not move the ring."""
+    moved = {}
+    for active in (False, True):
+        dev, host = VirtualMcu(period_s=0.01), Host()
+        if active:
+            dev.receive(host.tc(m.ModeCommand(m.DeviceMode.ACTIVE)), 0.0)
+        first = msgs(host, dev.receive(host.tc(m.SimSetup("cn-10t-100t", 1)), 0.0), m.Housekeeping)
+        x0 = first[0].frame.ring_extension_b_m
+        last = None
+        for _ in range(100):
+            data = host.tc(m.SetPoints(ActuatorCommand(ring_speed_m_s=-0.005, brake_slip_n=0.0)))
+            last = msgs(host, dev.receive(data + host.tc(m.SimStep(1)), 0.0), m.Housekeeping)[-1]
+        moved[active] = abs(last.frame.ring_extension_b_m - x0)
+    assert moved[False] < 1e-4
+    assert moved[True] > 1e-3
+
+
+def test_realtime_watchdog_trips_to_safe_when_setpoints_stop() -> None:
+    dev, host = VirtualMcu(period_s=0.001, lockstep=False), Host()
+    dev.receive(host.tc(m.ModeCommand(m.DeviceMode.ACTIVE)), 0.0)
+    dev.receive(host.tc(m.SetPoints(ActuatorCommand())), 0.0)
+    out = b""
+    t = 0.0
+    while t < 0.2:
+        out += dev.poll(t)
+        t += 0.001
+    assert dev.mode == m.DeviceMode.SAFE
+    assert dev.faults & m.DeviceFault.WATCHDOG
+    events = msgs(host, out, m.EventReport)
+    trips = [e for e in events if e.event_id == m.EventId.WATCHDOG_TRIP]
+    assert len(trips) == 1
+    assert m.SETPOINT_WATCHDOG_MS <= trips[0].value <= m.SETPOINT_WATCHDOG_MS + 5
+    # streaming: about one housekeeping report per period, heartbeats every 100 ms
+    assert 150 <= len(msgs(host, out, m.Housekeeping)) <= 201
+    assert 2 <= len(msgs(host, out, m.Heartbeat)) <= 3
+
+
+def test_bad_requests_are_refused_with_a_failure_report() -> None:
+    dev, host = VirtualMcu(), Host()
+    data = host.tc(m.SimInject(PlantFault("hook_jam", index=40)))
+    v = msgs(host, dev.receive(data, 0.0), m.Verification)
+    assert [x.subtype for x in v] == [m.ST_VERIF_ACCEPT_FAIL]
+    assert v[0].error_code == m.ErrorCode.SIM_ERROR
+    v = msgs(host, dev.receive(host.tc(m.SimSetup("no-such-preset", 1)), 0.0), m.Verification)
+    assert v[0].error_code == m.ErrorCode.SIM_ERROR
+
+
+def test_garbage_from_the_host_is_counted_not_fatal() -> None:
+    dev, host = VirtualMcu(), Host()
+    dev.receive(b"\x01\x02\x03\x00\xff\xfe\x00", 0.0)
+    assert dev.counters["frames_ok"] == 0
+    assert dev.counters["bad_cobs"] + dev.counters["bad_length"] >= 1
+    assert msgs(host, dev.receive(host.tc(m.Ping()), 0.0), m.Pong)
+
+
+def test_link_faults_damage_outgoing_frames() -> None:
+    dev, host = VirtualMcu(link_faults=LinkFaults(drop=0.3, corrupt=0.3), fault_seed=5), Host()
+    data = b"".join(dev.receive(host.tc(m.Ping()), 0.0) for _ in range(200))
+    pongs = msgs(host, data, m.Pong)
+    c = host.decoder.counters
+    assert 40 < len(pongs) < 160
+    assert c.bad_crc + c.bad_cobs + c.bad_length + c.bad_header > 10
