@@ -136,6 +136,28 @@ def cmd_vmcu(args: argparse.Namespace) -> int:
     return EXIT_PASS
 
 
+def cmd_timing(args: argparse.Namespace) -> int:
+    import json
+
+    from hil.realtime import SchedulerRequest
+    from hil.timing import format_table, measure
+
+    if args.rate <= 0 or args.seconds <= 0:
+        raise ConfigError("--rate and --seconds must be positive")
+    request = SchedulerRequest(
+        fifo_priority=args.fifo,
+        timer_slack_ns=1 if (args.fifo or args.slack) else None,
+        spin_us=args.spin_us,
+        lock_memory=args.mlock,
+    )
+    summary = measure(args.hal, args.rate, args.seconds, request)
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(format_table(summary))
+    return EXIT_PASS if "error" not in summary else EXIT_FAIL
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dockhil",
@@ -228,6 +250,33 @@ def build_parser() -> argparse.ArgumentParser:
             f"--{name}", type=float, default=0.0, help=f"probability to {what} each outgoing frame"
         )
     p.set_defaults(func=cmd_vmcu)
+
+    p = sub.add_parser(
+        "timing",
+        help="measure the control loop alone at a fixed rate",
+        description="Run read -> controller.step -> write at a fixed rate on absolute deadlines "
+        "and print execution time, lateness, period, missed cycles and sensor-to-command latency.",
+    )
+    p.add_argument("--hal", default="sim://", help="HAL URL (e.g. a pty of 'dockhil vmcu --pty')")
+    p.add_argument("--rate", type=float, default=1000.0, help="loop rate, Hz (default 1000)")
+    p.add_argument("--seconds", type=float, default=10.0, help="how long to run, s (default 10)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    p.add_argument(
+        "--fifo",
+        type=int,
+        default=0,
+        metavar="PRIO",
+        help="ask for SCHED_FIFO at this priority (1-99), with 1 ns timer slack",
+    )
+    p.add_argument("--slack", action="store_true", help="ask for 1 ns timer slack")
+    p.add_argument(
+        "--spin-us",
+        type=float,
+        default=0.0,
+        help="busy-wait this long before each deadline, us (e.g. 200)",
+    )
+    p.add_argument("--mlock", action="store_true", help="lock memory (mlockall)")
+    p.set_defaults(func=cmd_timing)
 
     p = sub.add_parser(
         "report",

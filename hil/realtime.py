@@ -156,14 +156,25 @@ class LoopStats:
         self.missed_cycles = 0
         self.cycles = 0
         self.wall_s = 0.0
+        self.first_wake_ns = 0
+        self.last_wake_ns = 0
+        self.first_deadline_ns = 0
+        self.last_deadline_ns = 0
 
     def summary(self, period_s: float, grant: SchedulerGrant | None = None) -> dict[str, Any]:
         expected = self.cycles + self.missed_cycles
-        achieved = self.cycles / self.wall_s if self.wall_s > 0 else 0.0
+        # Two rates between the first and the last wake: the loop's time base (control
+        # periods elapsed per second, missed ones included: drifts if sleeping were
+        # relative) and the cycles actually executed per second (lower by the misses).
+        span_s = (self.last_wake_ns - self.first_wake_ns) / 1e9
+        periods = (self.last_deadline_ns - self.first_deadline_ns) / (period_s * 1e9)
+        achieved = periods / span_s if span_s > 0 else 0.0
+        executed = (self.cycles - 1) / span_s if self.cycles > 1 and span_s > 0 else 0.0
         return {
             "mode": "realtime",
             "rate_hz_target": 1.0 / period_s,
             "rate_hz_achieved": achieved,
+            "rate_hz_executed": executed,
             "cycles": self.cycles,
             "missed_cycles": self.missed_cycles,
             "missed_fraction": self.missed_cycles / expected if expected else 0.0,
@@ -228,7 +239,12 @@ def run_loop(
         stats.lateness_ns.append(wake - deadline)
         if last_wake is not None:
             stats.period_ns.append(wake - last_wake)
+        else:
+            stats.first_wake_ns = wake
+            stats.first_deadline_ns = deadline
         last_wake = wake
+        stats.last_wake_ns = wake
+        stats.last_deadline_ns = deadline
         t0 = clock_ns()
         arrived = tick()
         t1 = clock_ns()

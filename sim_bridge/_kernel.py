@@ -728,178 +728,208 @@ def evaluate(x: np.ndarray, p: np.ndarray, u: np.ndarray, f: np.ndarray, w: np.n
             x[oR], x[oR + 1], x[oR + 2],
         )  # fmt: skip
 
-    # ---------------------------------------------------------- petals in their guides
-    H = p[P_H]
-    for k in range(3):
-        c = p[P_PETAL_C + k]
-        s = p[P_PETAL_S + k]
-        q = _loc(MR, r0, -p[P_HA], p[P_RA] * c, p[P_RA] * s)
-        uu = q[0] + p[P_HA]
-        ey = q[1] - p[P_RA] * c
-        ez = q[2] - p[P_RA] * s
-        en = math.sqrt(ey * ey + ez * ez)
-        if uu < p[P_ALIGN_GAP] and en < p[P_CG] + p[P_ALIGN_TOL]:
-            w[W_ALIGN + k] = 1.0
-        if uu < H and en < p[P_EOUT]:
-            Px, Py, Pz = _wpt(RS, Sx, Sy, Sz, q)
-            rim = p[P_CG] + H * p[P_TANB]
-            if en <= rim:
-                delta = (en - p[P_CG] - uu * p[P_TANB]) * p[P_COSB]
-                if delta > 0.0 and en > 1e-12:
-                    nl = _rot(RS, p[P_SINB], -p[P_COSB] * ey / en, -p[P_COSB] * ez / en)
-                    _hc_contact(
-                        x, w, p, B_RING, B_STATION, Px, Py, Pz, nl[0], nl[1], nl[2],
-                        delta, p[P_KC],
-                    )  # fmt: skip
-            else:
-                delta = H - uu
-                _hc_contact(x, w, p, B_RING, B_STATION, Px, Py, Pz, nSx, nSy, nSz, delta, p[P_KC])
-
-    # ---------------------------------------------------------- ring face on the passive face
-    for k in range(3):
-        q = _loc(MR, r0, 0.0, p[P_RF] * p[P_FACE_C + k], p[P_RF] * p[P_FACE_S + k])
-        if q[0] < 0.0:
-            Px, Py, Pz = _wpt(RS, Sx, Sy, Sz, q)
-            rho = math.sqrt(q[1] * q[1] + q[2] * q[2])
-            if p[P_F_RIN] <= rho <= p[P_F_ROUT]:
-                _hc_contact(x, w, p, B_RING, B_STATION, Px, Py, Pz, nSx, nSy, nSz, -q[0], p[P_KC])
-
-    # ---------------------------------------------------------- capture latches
-    for k in range(6):
-        c = p[P_LATCH_C + k]
-        s = p[P_LATCH_S + k]
-        q = _loc(MR, r0, 0.0, p[P_RL] * c, p[P_RL] * s)
-        ey = q[1] - p[P_RL] * c
-        ez = q[2] - p[P_RL] * s
-        en = math.sqrt(ey * ey + ez * ez)
-        w[W_LGAP + k] = q[0]
-        w[W_LLAT + k] = en
-        if x[X_LATCH + k] > 0.5:
-            Px, Py, Pz = _wpt(RS, Sx, Sy, Sz, q)
-            g = q[0] - p[P_PLAY]
-            lx = 0.0
-            ly = 0.0
-            lz = 0.0
-            if g > 0.0:
-                lx = -p[P_KL] * g
-                w[W_U] += 0.5 * p[P_KL] * g * g
-            if en > p[P_LTOL]:  # lateral catch: free inside the engagement tolerance
-                gl = en - p[P_LTOL]
-                ly = -p[P_KL] * gl * ey / en
-                lz = -p[P_KL] * gl * ez / en
-                w[W_U] += 0.5 * p[P_KL] * gl * gl
-            fw = _rot(RS, lx, ly, lz)
-            _apply(x, w, B_RING, B_STATION, fw[0], fw[1], fw[2], Px, Py, Pz)
-            if g > 0.0:
-                va = _pvel(x, w, B_RING, Px, Py, Pz)
-                vb = _pvel(x, w, B_STATION, Px, Py, Pz)
-                vn = (va[0] - vb[0]) * nSx + (va[1] - vb[1]) * nSy + (va[2] - vb[2]) * nSz
-                fd = -p[P_CL] * vn
-                _apply(x, w, B_RING, B_STATION, fd * nSx, fd * nSy, fd * nSz, Px, Py, Pz)
-                _record(
-                    x, w, K_OTHER, B_RING, B_STATION, fd * nSx, fd * nSy, fd * nSz,
-                    0.0, 0.0, 0.0, Px, Py, Pz,
-                )  # fmt: skip
-
-    # ---------------------------------------------------------- structural interface and seals
-    seal_total = 0.0
-    seal_min = 1.0
-    min_gap = 1e9
-    for k in range(3):
-        c = p[P_STRUCT_C + k]
-        s = p[P_STRUCT_S + k]
-        q = _loc(MC, c0, 0.0, p[P_RI] * c, p[P_RI] * s)
-        w[W_SGAP + k] = q[0]
-        min_gap = min(min_gap, q[0])
-        if q[0] < 0.0:
-            Px, Py, Pz = _wpt(RS, Sx, Sy, Sz, q)
-            _hc_contact(
-                x, w, p, B_CHASER, B_STATION, Px, Py, Pz, nSx, nSy, nSz, -q[0], p[P_KSTRUCT]
-            )
-        # seal ring, one third of it lumped at this angle
-        q = _loc(MC, c0, 0.0, p[P_RSEAL] * c, p[P_RSEAL] * s)
-        dc = p[P_HS] - q[0]
-        w[W_SEALC + k] = dc
-        seal_min = min(seal_min, dc)
-        if dc > 0.0:
-            Px, Py, Pz = _wpt(RS, Sx, Sy, Sz, q)
-            pw = p[P_KSEAL] * dc ** p[P_NSEAL] / 3.0
-            w[W_U] += pw * dc / (p[P_NSEAL] + 1.0)
-            seal_total += pw
-            _apply(x, w, B_CHASER, B_STATION, pw * nSx, pw * nSy, pw * nSz, Px, Py, Pz)
-            va = _pvel(x, w, B_CHASER, Px, Py, Pz)
-            vb = _pvel(x, w, B_STATION, Px, Py, Pz)
-            vn = (va[0] - vb[0]) * nSx + (va[1] - vb[1]) * nSy + (va[2] - vb[2]) * nSz
-            fd = -p[P_CSEAL] * vn / 3.0
-            _apply(x, w, B_CHASER, B_STATION, fd * nSx, fd * nSy, fd * nSz, Px, Py, Pz)
-            _record(
-                x, w, K_OTHER, B_CHASER, B_STATION, fd * nSx, fd * nSy, fd * nSz,
-                0.0, 0.0, 0.0, Px, Py, Pz,
-            )  # fmt: skip
-    w[W_SEALF] = seal_total
-    x[X_SEAL_MIN] = seal_min
-    x[X_MIN_GAP] = min_gap
-
-    # ---------------------------------------------------------- guide pins (conical pin in socket)
-    pin_err = 0.0
-    for k in range(2):
-        c = p[P_PIN_C + k]
-        s = p[P_PIN_S + k]
-        q = _loc(MC, c0, 0.0, p[P_RPIN] * c, p[P_RPIN] * s)
-        ey = q[1] - p[P_RPIN] * c
-        ez = q[2] - p[P_RPIN] * s
-        en = math.sqrt(ey * ey + ez * ez)
-        pin_err = max(pin_err, en)
-        if q[0] < p[P_LPIN] and en < p[P_CPIN] + 2.0 * p[P_LPIN] * p[P_TANBP]:
-            delta = (en - p[P_CPIN] - q[0] * p[P_TANBP]) * p[P_COSBP]
-            if delta > 0.0 and en > 1e-12:
+    # Far field: while the ring's face is clearly farther than the guide height from
+    # the passive face, no petal, face or latch element can act (bound: 1 m radius).
+    ring_tilt = math.sqrt(MR[1] * MR[1] + MR[2] * MR[2])
+    if r0[0] - p[P_HA] * MR[0] - ring_tilt > p[P_H] + 0.01:
+        for k in range(6):
+            w[W_LGAP + k] = 1.0
+            w[W_LLAT + k] = 1.0
+    else:
+        # ---------------------------------------------------------- petals in their guides
+        H = p[P_H]
+        for k in range(3):
+            c = p[P_PETAL_C + k]
+            s = p[P_PETAL_S + k]
+            q = _loc(MR, r0, -p[P_HA], p[P_RA] * c, p[P_RA] * s)
+            uu = q[0] + p[P_HA]
+            ey = q[1] - p[P_RA] * c
+            ez = q[2] - p[P_RA] * s
+            en = math.sqrt(ey * ey + ez * ez)
+            if uu < p[P_ALIGN_GAP] and en < p[P_CG] + p[P_ALIGN_TOL]:
+                w[W_ALIGN + k] = 1.0
+            if uu < H and en < p[P_EOUT]:
                 Px, Py, Pz = _wpt(RS, Sx, Sy, Sz, q)
-                nl = _rot(RS, p[P_SINBP], -p[P_COSBP] * ey / en, -p[P_COSBP] * ez / en)
-                fe = p[P_KPIN] * delta
-                w[W_U] += 0.5 * fe * delta
+                rim = p[P_CG] + H * p[P_TANB]
+                if en <= rim:
+                    delta = (en - p[P_CG] - uu * p[P_TANB]) * p[P_COSB]
+                    if delta > 0.0 and en > 1e-12:
+                        nl = _rot(RS, p[P_SINB], -p[P_COSB] * ey / en, -p[P_COSB] * ez / en)
+                        _hc_contact(
+                            x, w, p, B_RING, B_STATION, Px, Py, Pz, nl[0], nl[1], nl[2],
+                            delta, p[P_KC],
+                        )  # fmt: skip
+                else:
+                    delta = H - uu
+                    _hc_contact(
+                        x, w, p, B_RING, B_STATION, Px, Py, Pz, nSx, nSy, nSz, delta, p[P_KC]
+                    )
+
+        # ---------------------------------------------------------- ring face on the passive face
+        for k in range(3):
+            q = _loc(MR, r0, 0.0, p[P_RF] * p[P_FACE_C + k], p[P_RF] * p[P_FACE_S + k])
+            if q[0] < 0.0:
+                Px, Py, Pz = _wpt(RS, Sx, Sy, Sz, q)
+                rho = math.sqrt(q[1] * q[1] + q[2] * q[2])
+                if p[P_F_RIN] <= rho <= p[P_F_ROUT]:
+                    _hc_contact(
+                        x, w, p, B_RING, B_STATION, Px, Py, Pz, nSx, nSy, nSz, -q[0], p[P_KC]
+                    )
+
+        # ---------------------------------------------------------- capture latches
+        for k in range(6):
+            c = p[P_LATCH_C + k]
+            s = p[P_LATCH_S + k]
+            q = _loc(MR, r0, 0.0, p[P_RL] * c, p[P_RL] * s)
+            ey = q[1] - p[P_RL] * c
+            ez = q[2] - p[P_RL] * s
+            en = math.sqrt(ey * ey + ez * ez)
+            w[W_LGAP + k] = q[0]
+            w[W_LLAT + k] = en
+            if x[X_LATCH + k] > 0.5:
+                Px, Py, Pz = _wpt(RS, Sx, Sy, Sz, q)
+                g = q[0] - p[P_PLAY]
+                lx = 0.0
+                ly = 0.0
+                lz = 0.0
+                if g > 0.0:
+                    lx = -p[P_KL] * g
+                    w[W_U] += 0.5 * p[P_KL] * g * g
+                if en > p[P_LTOL]:  # lateral catch: free inside the engagement tolerance
+                    gl = en - p[P_LTOL]
+                    ly = -p[P_KL] * gl * ey / en
+                    lz = -p[P_KL] * gl * ez / en
+                    w[W_U] += 0.5 * p[P_KL] * gl * gl
+                fw = _rot(RS, lx, ly, lz)
+                _apply(x, w, B_RING, B_STATION, fw[0], fw[1], fw[2], Px, Py, Pz)
+                if g > 0.0:
+                    va = _pvel(x, w, B_RING, Px, Py, Pz)
+                    vb = _pvel(x, w, B_STATION, Px, Py, Pz)
+                    vn = (va[0] - vb[0]) * nSx + (va[1] - vb[1]) * nSy + (va[2] - vb[2]) * nSz
+                    fd = -p[P_CL] * vn
+                    _apply(x, w, B_RING, B_STATION, fd * nSx, fd * nSy, fd * nSz, Px, Py, Pz)
+                    _record(
+                        x, w, K_OTHER, B_RING, B_STATION, fd * nSx, fd * nSy, fd * nSz,
+                        0.0, 0.0, 0.0, Px, Py, Pz,
+                    )  # fmt: skip
+
+    # Far field: the structural elements (contacts, seals, pins, hooks, push-rods, all
+    # within 1 m of the axis) act only within a few centimetres of the passive face.
+    chaser_tilt = math.sqrt(MC[1] * MC[1] + MC[2] * MC[2])
+    if c0[0] - chaser_tilt > 0.06 + p[P_LPIN] + p[P_PR_STROKE] + p[P_REACH]:
+        min_gap = 1e9
+        for k in range(3):
+            q = _loc(MC, c0, 0.0, p[P_RI] * p[P_STRUCT_C + k], p[P_RI] * p[P_STRUCT_S + k])
+            w[W_SGAP + k] = q[0]
+            w[W_SEALC + k] = p[P_HS] - q[0]
+            min_gap = min(min_gap, q[0])
+        for k in range(4):
+            w[W_PRGAP + k] = c0[0]
+        x[X_SEAL_MIN] = p[P_HS] - c0[0]
+        x[X_MIN_GAP] = min_gap
+        w[W_PINERR] = math.sqrt(c0[1] * c0[1] + c0[2] * c0[2])
+    else:
+        # ---------------------------------------------------------- structural interface and seals
+        seal_total = 0.0
+        seal_min = 1.0
+        min_gap = 1e9
+        for k in range(3):
+            c = p[P_STRUCT_C + k]
+            s = p[P_STRUCT_S + k]
+            q = _loc(MC, c0, 0.0, p[P_RI] * c, p[P_RI] * s)
+            w[W_SGAP + k] = q[0]
+            min_gap = min(min_gap, q[0])
+            if q[0] < 0.0:
+                Px, Py, Pz = _wpt(RS, Sx, Sy, Sz, q)
+                _hc_contact(
+                    x, w, p, B_CHASER, B_STATION, Px, Py, Pz, nSx, nSy, nSz, -q[0], p[P_KSTRUCT]
+                )
+            # seal ring, one third of it lumped at this angle
+            q = _loc(MC, c0, 0.0, p[P_RSEAL] * c, p[P_RSEAL] * s)
+            dc = p[P_HS] - q[0]
+            w[W_SEALC + k] = dc
+            seal_min = min(seal_min, dc)
+            if dc > 0.0:
+                Px, Py, Pz = _wpt(RS, Sx, Sy, Sz, q)
+                pw = p[P_KSEAL] * dc ** p[P_NSEAL] / 3.0
+                w[W_U] += pw * dc / (p[P_NSEAL] + 1.0)
+                seal_total += pw
+                _apply(x, w, B_CHASER, B_STATION, pw * nSx, pw * nSy, pw * nSz, Px, Py, Pz)
                 va = _pvel(x, w, B_CHASER, Px, Py, Pz)
                 vb = _pvel(x, w, B_STATION, Px, Py, Pz)
-                vn = (va[0] - vb[0]) * nl[0] + (va[1] - vb[1]) * nl[1] + (va[2] - vb[2]) * nl[2]
-                fd = -p[P_CPIN_D] * vn
-                if fe + fd < 0.0:
-                    fd = -fe
-                ft = fe + fd
-                _apply(x, w, B_CHASER, B_STATION, ft * nl[0], ft * nl[1], ft * nl[2], Px, Py, Pz)
+                vn = (va[0] - vb[0]) * nSx + (va[1] - vb[1]) * nSy + (va[2] - vb[2]) * nSz
+                fd = -p[P_CSEAL] * vn / 3.0
+                _apply(x, w, B_CHASER, B_STATION, fd * nSx, fd * nSy, fd * nSz, Px, Py, Pz)
                 _record(
-                    x, w, K_OTHER, B_CHASER, B_STATION, fd * nl[0], fd * nl[1], fd * nl[2],
+                    x, w, K_OTHER, B_CHASER, B_STATION, fd * nSx, fd * nSy, fd * nSz,
                     0.0, 0.0, 0.0, Px, Py, Pz,
                 )  # fmt: skip
-    w[W_PINERR] = pin_err
+        w[W_SEALF] = seal_total
+        x[X_SEAL_MIN] = seal_min
+        x[X_MIN_GAP] = min_gap
 
-    # ---------------------------------------------------------- hooks (force-regulating springs)
-    for k in range(12):
-        c = p[P_HOOK_C + k]
-        s = p[P_HOOK_S + k]
-        q = _loc(MC, c0, 0.0, p[P_RH] * c, p[P_RH] * s)
-        w[W_HGAP + k] = q[0]
-        if q[0] < p[P_REACH] and f[F_CABLE_BREAK + (k % 2)] == 0.0:
-            e = (x[X_HOOK_Q + k] - p[P_QC]) * p[P_SH] + q[0]
-            if e > 0.0:
-                Px, Py, Pz = _wpt(RS, Sx, Sy, Sz, q)
-                fh = p[P_HK_KREG + k] * e
-                w[W_HF + k] = fh
-                w[W_U] += 0.5 * fh * e
-                _apply(x, w, B_CHASER, B_STATION, -fh * nSx, -fh * nSy, -fh * nSz, Px, Py, Pz)
+        # ------------------------------------------------------ guide pins (conical pin in socket)
+        pin_err = 0.0
+        for k in range(2):
+            c = p[P_PIN_C + k]
+            s = p[P_PIN_S + k]
+            q = _loc(MC, c0, 0.0, p[P_RPIN] * c, p[P_RPIN] * s)
+            ey = q[1] - p[P_RPIN] * c
+            ez = q[2] - p[P_RPIN] * s
+            en = math.sqrt(ey * ey + ez * ez)
+            pin_err = max(pin_err, en)
+            if q[0] < p[P_LPIN] and en < p[P_CPIN] + 2.0 * p[P_LPIN] * p[P_TANBP]:
+                delta = (en - p[P_CPIN] - q[0] * p[P_TANBP]) * p[P_COSBP]
+                if delta > 0.0 and en > 1e-12:
+                    Px, Py, Pz = _wpt(RS, Sx, Sy, Sz, q)
+                    nl = _rot(RS, p[P_SINBP], -p[P_COSBP] * ey / en, -p[P_COSBP] * ez / en)
+                    fe = p[P_KPIN] * delta
+                    w[W_U] += 0.5 * fe * delta
+                    va = _pvel(x, w, B_CHASER, Px, Py, Pz)
+                    vb = _pvel(x, w, B_STATION, Px, Py, Pz)
+                    vn = (va[0] - vb[0]) * nl[0] + (va[1] - vb[1]) * nl[1] + (va[2] - vb[2]) * nl[2]
+                    fd = -p[P_CPIN_D] * vn
+                    if fe + fd < 0.0:
+                        fd = -fe
+                    ft = fe + fd
+                    _apply(
+                        x, w, B_CHASER, B_STATION, ft * nl[0], ft * nl[1], ft * nl[2], Px, Py, Pz
+                    )
+                    _record(
+                        x, w, K_OTHER, B_CHASER, B_STATION, fd * nl[0], fd * nl[1], fd * nl[2],
+                        0.0, 0.0, 0.0, Px, Py, Pz,
+                    )  # fmt: skip
+        w[W_PINERR] = pin_err
 
-    # ---------------------------------------------------------- separation push-rods
-    for k in range(4):
-        q = _loc(MC, c0, 0.0, p[P_RPR] * p[P_PR_C + k], p[P_RPR] * p[P_PR_S + k])
-        w[W_PRGAP + k] = q[0]
-        if x[X_FIRED] > 0.5:
-            xc = p[P_PR_STROKE] - q[0]
-            if xc > 0.0:
-                Px, Py, Pz = _wpt(RS, Sx, Sy, Sz, q)
-                if xc > p[P_PR_STROKE]:
-                    xc = p[P_PR_STROKE]
-                slope = (p[P_PR_FF] - p[P_PR_FE]) / p[P_PR_STROKE]
-                fp = p[P_PR_FE] + slope * xc
-                w[W_U] += p[P_PR_FE] * xc + 0.5 * slope * xc * xc
-                _apply(x, w, B_CHASER, B_STATION, fp * nSx, fp * nSy, fp * nSz, Px, Py, Pz)
+        # ------------------------------------------------------ hooks (force-regulating springs)
+        for k in range(12):
+            c = p[P_HOOK_C + k]
+            s = p[P_HOOK_S + k]
+            q = _loc(MC, c0, 0.0, p[P_RH] * c, p[P_RH] * s)
+            w[W_HGAP + k] = q[0]
+            if q[0] < p[P_REACH] and f[F_CABLE_BREAK + (k % 2)] == 0.0:
+                e = (x[X_HOOK_Q + k] - p[P_QC]) * p[P_SH] + q[0]
+                if e > 0.0:
+                    Px, Py, Pz = _wpt(RS, Sx, Sy, Sz, q)
+                    fh = p[P_HK_KREG + k] * e
+                    w[W_HF + k] = fh
+                    w[W_U] += 0.5 * fh * e
+                    _apply(x, w, B_CHASER, B_STATION, -fh * nSx, -fh * nSy, -fh * nSz, Px, Py, Pz)
+
+        # ---------------------------------------------------------- separation push-rods
+        for k in range(4):
+            q = _loc(MC, c0, 0.0, p[P_RPR] * p[P_PR_C + k], p[P_RPR] * p[P_PR_S + k])
+            w[W_PRGAP + k] = q[0]
+            if x[X_FIRED] > 0.5:
+                xc = p[P_PR_STROKE] - q[0]
+                if xc > 0.0:
+                    Px, Py, Pz = _wpt(RS, Sx, Sy, Sz, q)
+                    if xc > p[P_PR_STROKE]:
+                        xc = p[P_PR_STROKE]
+                    slope = (p[P_PR_FF] - p[P_PR_FE]) / p[P_PR_STROKE]
+                    fp = p[P_PR_FE] + slope * xc
+                    w[W_U] += p[P_PR_FE] * xc + 0.5 * slope * xc * xc
+                    _apply(x, w, B_CHASER, B_STATION, fp * nSx, fp * nSy, fp * nSz, Px, Py, Pz)
 
     # ---------------------------------------------------------- cabin pressure on the tunnel
     if x[X_P_TUN] > 0.0:

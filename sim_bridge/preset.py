@@ -43,22 +43,22 @@ _SPEC: dict[str, tuple[int, float, float]] = {
     "ring.inertia_kg_m2": (3, *_POS),
     "ring.ready_extension_m": (0, 0.05, 1.0),
     "ring.retract_overtravel_m": (0, 0.0, 0.02),
-    "ring.petal_radius_m": (0, *_POS),
+    "ring.petal_radius_m": (0, 0.05, 1.0),  # the kernel's far-field bounds assume <= 1 m
     "ring.petal_tip_depth_m": (0, *_NONNEG),
     "ring.guide_height_m": (0, *_POS),
     "ring.petal_flank_angle_deg": (0, 5.0, 80.0),
     "ring.petal_clearance_m": (0, *_NONNEG),
     "ring.petal_outer_m": (0, *_POS),
-    "ring.face_radius_m": (0, *_POS),
+    "ring.face_radius_m": (0, 0.05, 1.0),  # the kernel's far-field bounds assume <= 1 m
     "ring.face_inner_radius_m": (0, *_NONNEG),
     "ring.face_outer_radius_m": (0, *_POS),
-    "ring.latch_radius_m": (0, *_POS),
+    "ring.latch_radius_m": (0, 0.05, 1.0),  # the kernel's far-field bounds assume <= 1 m
     "ring.latch_spread_deg": (0, 0.0, 59.0),
-    "interface.structural_radius_m": (0, *_POS),
-    "interface.seal_radius_m": (0, *_POS),
-    "interface.hook_radius_m": (0, *_POS),
-    "interface.pushrod_radius_m": (0, *_POS),
-    "interface.guide_pin_radius_m": (0, *_POS),
+    "interface.structural_radius_m": (0, 0.05, 1.0),  # the kernel's far-field bounds assume <= 1 m
+    "interface.seal_radius_m": (0, 0.05, 1.0),  # the kernel's far-field bounds assume <= 1 m
+    "interface.hook_radius_m": (0, 0.05, 1.0),  # the kernel's far-field bounds assume <= 1 m
+    "interface.pushrod_radius_m": (0, 0.05, 1.0),  # the kernel's far-field bounds assume <= 1 m
+    "interface.guide_pin_radius_m": (0, 0.05, 1.0),  # the kernel's far-field bounds assume <= 1 m
     "interface.guide_pin_length_m": (0, *_POS),
     "interface.guide_pin_clearance_m": (0, *_NONNEG),
     "interface.guide_pin_cone_deg": (0, 5.0, 80.0),

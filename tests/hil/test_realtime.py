@@ -83,3 +83,22 @@ def test_scheduler_request_reports_what_was_granted() -> None:
     assert grant.requested["policy"] == "SCHED_OTHER"
     assert grant.granted["policy"] == "SCHED_OTHER"
     assert grant.messages == []
+
+
+def test_achieved_rate_counts_missed_cycles() -> None:
+    clk = FakeClock()
+    n = 0
+
+    def tick() -> None:
+        nonlocal n
+        n += 1
+        clk.ns += 2_500_000 if n % 10 == 0 else 100_000  # every 10th cycle misses 2 deadlines
+
+    stats = run_loop(tick, 0.001, cycles=100, clock_ns=clk.clock, sleep=clk.sleep)
+    summary = stats.summary(0.001)
+    assert summary["missed_cycles"] == 20
+    # 99 intervals between the first and the last wake, 9 of them stretched by 2 missed periods:
+    # the time base holds 1000 Hz exactly, the executed rate is lower by the misses
+    assert summary["rate_hz_achieved"] == pytest.approx(1000.0, rel=1e-9)
+    assert summary["rate_hz_executed"] == pytest.approx(99 / ((99 + 18) * 0.001), rel=1e-9)
+    assert summary["missed_fraction"] == pytest.approx(20 / 120, rel=1e-9)
