@@ -60,9 +60,9 @@ def test_failed_latch_reports_open_and_release_opens_all() -> None:
 def test_buffering_dissipates_and_limits_loads(speed: float) -> None:
     """DOMAIN 5 at 0.10 and 0.20 m/s.
 
-    "Relative kinetic energy" is the energy the chaser brings to the contact
-    (0.5 mu v^2, 45 J and 182 J): the petals and the buffer start absorbing it
-    before the last latch engages, so it is the fair reference.
+    The relative kinetic energy is checked against both references: the
+    energy the chaser brings to the contact (0.5 mu v^2, 45 J and 182 J) and
+    the energy still moving when the last latch engages.
     """
     plant = approach(speed=speed, lateral=0.05, pitch_deg=2.0)
     ke_contact = plant.truth().energy_kinetic_j
@@ -72,6 +72,8 @@ def test_buffering_dissipates_and_limits_loads(speed: float) -> None:
     tr = plant.truth()
     # >= 90 % of the relative KE dissipated within 10 s of capture
     assert tr.energy_kinetic_j <= 0.1 * ke_contact
+    assert tr.energy_kinetic_j <= 0.1 * cap.ke_at_capture_j
+    assert cap.ke_at_capture_j > 0.3 * ke_contact  # captured while still moving
     dissipated = tr.energy_dissipated_j + tr.extra["energy_dissipated_other_j"]
     assert dissipated >= 0.9 * ke_contact * 0.9
     # peak loads: <= 5 kN axial, <= 3 kN lateral; stroke margin >= 20 %

@@ -50,6 +50,15 @@ def test_preset_loads_from_a_path(tmp_path: Path) -> None:
     assert load_preset(fine).get("pressure.cabin_pa") == 101325.0
 
 
+def test_open_hal_plain_sim_url() -> None:
+    hal = open_hal("sim://?seed=3")
+    assert isinstance(hal, SimHal)
+    assert hal.period_s == pytest.approx(0.001)
+    hal.write(SAFE_COMMAND)
+    assert hal.read().seq == 1
+    hal.close()
+
+
 def test_open_hal_sim_url_runs_in_lockstep() -> None:
     hal = open_hal("sim://?seed=3&period=0.01")
     assert isinstance(hal, Hal)
