@@ -107,7 +107,7 @@ class FaultyHal:
     def last_arrival_ns(self) -> int | None:
         """Monotonic ns at which the last frame arrived, where the backend knows it."""
         get = getattr(self.inner, "last_arrival_ns", None)
-        return None if get is None else get()  # type: ignore[no-any-return]
+        return None if get is None else get()
 
     def truth(self) -> Truth | None:
         return self.inner.truth()

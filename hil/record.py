@@ -67,6 +67,7 @@ class RunRecord:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(self.to_json())
             f.write("\n")
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
 
 

@@ -90,33 +90,43 @@ def make_figures(cols: Columns, record: dict[str, Any]) -> dict[str, bytes]:
         plt.close(fig)
         figs[name] = buf.getvalue()
 
-    # phase timeline
-    fig, ax = plt.subplots(figsize=(10, 1.9))
-    order = list(PHASE_COLOURS)
+    # phase timeline: one bar per stay in a top-level phase
+    merged: list[list[Any]] = []
     for name, a, b in spans:
-        y = order.index(name) if name in order else 0
+        if merged and merged[-1][0] == name:
+            merged[-1][2] = b
+        else:
+            merged.append([name, a, b])
+    order = [n for n in PHASE_COLOURS if any(m[0] == n for m in merged)]
+    fig, ax = plt.subplots(figsize=(10, 0.35 * len(order) + 1.0))
+    for name, a, b in merged:
+        y = order.index(name)
         ax.barh(
             y, max(b - a, 1e-3), left=a, color=PHASE_COLOURS.get(name, "#999"), edgecolor="#555"
         )
-        ax.text(a, y, f" {name}", va="center", fontsize=7)
-    used = sorted({order.index(n) for n, _, _ in spans if n in order})
-    ax.set_yticks(used, [order[i] for i in used], fontsize=7)
+    ax.set_yticks(range(len(order)), order, fontsize=7)
+    ax.invert_yaxis()
     ax.set_xlabel("simulated time [s]")
     ax.set_title("Phase timeline")
     ax.grid(True, axis="x", alpha=0.3)
+    ax.set_xlim(float(t[0]), float(t[-1]))
     save("phases", fig)
 
     # relative motion
-    fig, axes = plt.subplots(3, 1, figsize=(10, 6.5), sharex=True)
+    fig, axes = plt.subplots(4, 1, figsize=(10, 8), sharex=True)
+    axes[0].plot(ts, d("rel_pos_m_x") * 1000.0, label="axial gap x")
+    axes[0].plot(ts, d("ring_extension_m") * 1000.0, "--", label="ring extension")
+    for axis in "yz":
+        axes[1].plot(ts, d(f"rel_pos_m_{axis}") * 1000.0, label=axis)
     for axis in "xyz":
-        axes[0].plot(ts, d(f"rel_pos_m_{axis}") * 1000.0, label=axis)
-        axes[1].plot(ts, d(f"rel_vel_m_s_{axis}") * 1000.0, label=axis)
-        axes[2].plot(ts, np.degrees(d(f"rel_angle_rad_{axis}")), label=axis)
-    axes[0].set_ylabel("position [mm]")
-    axes[1].set_ylabel("velocity [mm/s]")
-    axes[2].set_ylabel("angle [deg]")
-    axes[2].set_xlabel("simulated time [s]")
-    axes[0].set_title("Relative motion of the chaser interface (x = axial gap)")
+        axes[2].plot(ts, d(f"rel_vel_m_s_{axis}") * 1000.0, label=axis, lw=0.8)
+        axes[3].plot(ts, np.degrees(d(f"rel_angle_rad_{axis}")), label=axis, lw=0.8)
+    axes[0].set_ylabel("axial [mm]")
+    axes[1].set_ylabel("lateral [mm]")
+    axes[2].set_ylabel("velocity [mm/s]")
+    axes[3].set_ylabel("angle [deg]")
+    axes[3].set_xlabel("simulated time [s]")
+    axes[0].set_title("Relative motion of the chaser interface (sensed)")
     for ax in axes:
         shade(ax)
         ax.legend(loc="upper right", fontsize=7)
@@ -135,17 +145,26 @@ def make_figures(cols: Columns, record: dict[str, Any]) -> dict[str, bytes]:
     ax.legend(loc="upper right", fontsize=7)
     save("loads", fig)
 
-    # energy
+    # energy: the ledger over the run, and a zoom on contact and buffering
     if np.isfinite(d("energy_kinetic_j")).any():
-        fig, ax = plt.subplots(figsize=(10, 3.2))
+        fig, axes = plt.subplots(1, 2, figsize=(10, 3.4), gridspec_kw={"width_ratios": [3, 2]})
         ke, st, di = d("energy_kinetic_j"), d("energy_stored_j"), d("energy_dissipated_j")
-        ax.stackplot(ts, ke, st, di, labels=["kinetic", "stored", "dissipated"], alpha=0.8)
-        ax.plot(ts, ke + st + di, "k", lw=0.8, label="total")
-        ax.set_ylabel("energy [J]")
-        ax.set_xlabel("simulated time [s]")
-        ax.set_title("Energy ledger (relative motion)")
-        shade(ax)
-        ax.legend(loc="upper right", fontsize=7)
+        work = np.nan_to_num(d("energy_actuator_work_j"))
+        t_contact = next((a for n, a, _ in spans if n == "CONTACT"), None)
+        for k, ax in enumerate(axes):
+            ax.stackplot(ts, ke, st, di, labels=["kinetic", "stored", "dissipated"], alpha=0.8)
+            ax.plot(ts, (ke + st + di)[0] + work, "k--", lw=0.8, label="initial + actuator work")
+            shade(ax)
+            if k == 1 and t_contact is not None:
+                window = (ts >= t_contact - 1.0) & (ts <= t_contact + 15.0)
+                ax.set_xlim(t_contact - 1.0, t_contact + 15.0)
+                if window.any():
+                    ax.set_ylim(0.0, 1.15 * float(np.max((ke + st + di)[window])))
+                ax.set_title("contact and buffering")
+            ax.set_xlabel("simulated time [s]")
+        axes[0].set_ylabel("energy [J]")
+        axes[0].set_title("Energy ledger (relative motion)")
+        axes[0].legend(loc="upper left", fontsize=7)
         save("energy", fig)
 
     # hooks per set, and latches

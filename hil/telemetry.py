@@ -33,6 +33,7 @@ COLUMNS: tuple[str, ...] = (
     "energy_dissipated_damper_j",
     "energy_dissipated_brake_j",
     "energy_dissipated_contact_j",
+    "energy_actuator_work_j",
     "true_axial_load_n",
     "true_lateral_load_n",
     "ring_extension_m",
@@ -54,7 +55,7 @@ COLUMNS: tuple[str, ...] = (
     "cmd_hook_motor_v_1",
 )
 
-_NAN_TRUTH = (math.nan,) * 8
+_NAN_TRUTH = (math.nan,) * 9
 
 
 class TelemetryRecorder:
@@ -85,6 +86,7 @@ class TelemetryRecorder:
                 truth.energy_dissipated_damper_j,
                 truth.energy_dissipated_brake_j,
                 truth.energy_dissipated_contact_j,
+                truth.extra.get("energy_actuator_work_j", math.nan),
                 truth.axial_load_n,
                 truth.lateral_load_n,
             )

@@ -100,10 +100,9 @@ from controller.protocol.messages import (
     SimSetup,
     SimStep,
     SimTruth,
-    Truth,
     Verification,
 )
-from controller.types import ActuatorCommand, InitialConditions, PlantFault, SensorFrame
+from controller.types import ActuatorCommand, InitialConditions, PlantFault, SensorFrame, Truth
 
 __all__ = [
     "LinkCounters",
@@ -798,10 +797,12 @@ def _dec_sim_step(data: bytes, time_s: float, seq: int) -> SimStep:
 def _dec_sim_truth(data: bytes, time_s: float, seq: int) -> SimTruth:
     if len(data) != _SIM_TRUTH.size:
         raise _RejectError("bad_length")
-    v = _SIM_TRUTH.unpack(data)
-    if v[8] > 1:
+    t, ke, stored, damper, brake, contact, axial, lateral, in_contact = _SIM_TRUTH.unpack(data)
+    if in_contact > 1:
         raise _RejectError("bad_field")
-    return SimTruth(Truth(*v[:8], in_contact=bool(v[8])))
+    return SimTruth(
+        Truth(t, ke, stored, damper, brake, contact, axial, lateral, in_contact=bool(in_contact))
+    )
 
 
 _Decoder = Callable[[bytes, float, int], Message]

@@ -42,7 +42,7 @@ from controller.protocol import (
 from controller.protocol import messages as m
 from controller.protocol.codec import HK_PACKET_LEN
 from controller.protocol.messages import Packet
-from controller.types import SAFE_COMMAND, ActuatorCommand, SensorFrame
+from controller.types import SAFE_COMMAND, ActuatorCommand, SensorFrame, Truth
 
 ICD = Path(__file__).resolve().parents[2] / "docs" / "icd.md"
 
@@ -314,6 +314,7 @@ def test_icd_size_table_matches_the_codec() -> None:
         "SimSetup": m.SimSetup("cn-10t-100t", 1),
         "SimInject": m.SimInject(m.PlantFault("hook_jam")),
         "SimStep": m.SimStep(),
+        "SimTruth": m.SimTruth(Truth(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, False)),
     }
     rows = re.findall(r"^\| `([^`]+)` \|[^|]*\|[^|]*\| (\d+) \| (\d+) \|", ICD.read_text(), re.M)
     table = {name: (int(p), int(w)) for name, p, w in rows}
