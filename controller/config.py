@@ -99,8 +99,14 @@ class ControllerConfig:
     """Damper coefficient while the ring is pushed in (lower: softer first impact)."""
     damper_rebound_n_s_m: float = 14_000.0
     """Damper coefficient while the ring springs back out (higher: cuts recoil)."""
-    brake_slip_min_n: float = 600.0
-    """Brake slip force once the ring has nearly stopped (lets the springs centre it)."""
+    brake_slip_min_n: float = 300.0
+    """Brake slip force once the ring has nearly stopped (lets the springs centre it).
+
+    Must stay below the buffer spring's preload (plant: 400 N, return slip at
+    1.0 x command): above it the brake sticks with the ring compressed, the
+    spring's energy stays stored instead of being dissipated on the way back
+    to the ready stop, and the ring is not re-centred axially.
+    """
     brake_slip_max_n: float = 2_500.0
     """Brake slip force at high ring speed or near the end of the buffer stroke."""
     brake_slip_gain_n_s_m: float = 20_000.0
@@ -161,8 +167,13 @@ class ControllerConfig:
 
     # --- LOCKING ---------------------------------------------------------------
     hook_voltage_close_v: float = 27.0
-    hook_voltage_slow_v: float = 10.0
-    """Voltage of a set whose spread is growing (lets the lagging hooks catch up)."""
+    hook_voltage_slow_v: float = 18.0
+    """Voltage of a set whose spread is growing (lets the lagging hooks catch up).
+
+    Must still reach preload: at 18 V the stalled motor pulls about 170 kN of
+    hook force through the cam (6 x 22 kN preload plus friction need ~135 kN);
+    at 10 V (95 kN) a slowed set could never finish.
+    """
     hook_voltage_open_v: float = 27.0
     """Magnitude of the opening voltage (applied negative)."""
     hook_closed_pos: float = 0.95
@@ -177,9 +188,9 @@ class ControllerConfig:
     """Stop driving a set when its smallest hook load reaches this fraction of nominal."""
     hook_sync_spread_limit: float = 0.05
     """Largest allowed per-set hook position spread, fraction of stroke (DOMAIN 5)."""
-    hook_sync_slow_spread: float = 0.03
-    """Spread at which a set is slowed down."""
-    hook_sync_stop_spread: float = 0.042
+    hook_sync_slow_spread: float = 0.04
+    """Spread at which a set is slowed down (above the 1-4 % rigging spread of a healthy set)."""
+    hook_sync_stop_spread: float = 0.045
     """Spread at which a set is stopped and reversed (treated as a hook jam)."""
     hook_stall_window_s: float = 3.0
     """Window over which a driven set must make progress."""

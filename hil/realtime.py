@@ -131,6 +131,18 @@ def restore_scheduler() -> None:
         os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
 
 
+def histogram_us(samples_ns: np.ndarray, bins: int = 40) -> dict[str, list[float]]:
+    """Log-spaced histogram of nanosecond samples, in microseconds, for the report."""
+    us = samples_ns.astype(np.float64) / 1000.0
+    us = us[us > 0]
+    if us.size == 0:
+        return {"edges_us": [], "counts": []}
+    lo, hi = max(float(us.min()), 0.01), max(float(us.max()), 0.02)
+    edges = np.geomspace(lo, hi * 1.0001, bins + 1)
+    counts, _ = np.histogram(us, edges)
+    return {"edges_us": [float(e) for e in edges], "counts": [int(c) for c in counts]}
+
+
 def percentiles_us(samples_ns: np.ndarray) -> dict[str, float | None]:
     """p50, p99, p99.9 and max of nanosecond samples, in microseconds."""
     if samples_ns.size == 0:
@@ -184,6 +196,10 @@ class LoopStats:
             "lateness_us": percentiles_us(np.asarray(self.lateness_ns, dtype=np.int64)),
             "period_us": percentiles_us(np.asarray(self.period_ns, dtype=np.int64)),
             "latency_us": percentiles_us(np.asarray(self.latency_ns, dtype=np.int64)),
+            "histograms": {
+                "exec_us": histogram_us(np.asarray(self.exec_ns, dtype=np.int64)),
+                "lateness_us": histogram_us(np.asarray(self.lateness_ns, dtype=np.int64)),
+            },
             "scheduler": {
                 "requested": grant.requested if grant else {},
                 "granted": grant.granted if grant else {},

@@ -36,6 +36,8 @@ from hil.realtime import (
     LoopStats,
     SchedulerRequest,
     apply_scheduler,
+    histogram_us,
+    percentiles_us,
     restore_scheduler,
     run_loop,
 )
@@ -339,21 +341,17 @@ def _finish(
         failed = [m for m in record.measurements if m.outcome == FAIL]
         failed_checks = [c for c in record.checks if c.outcome == FAIL]
         record.outcome = FAIL if failed or failed_checks else PASS
-    ns = np.asarray(result.exec_ns, dtype=np.float64) / 1000.0
+    ns = np.asarray(result.exec_ns, dtype=np.int64)
     if ns.size and not record.timing:
         record.timing = {
             "mode": "lockstep",
             "period_s": scenario.period_s,
             "cycles": int(ns.size),
-            "exec_us": {
-                "p50": float(np.percentile(ns, 50)),
-                "p99": float(np.percentile(ns, 99)),
-                "p999": float(np.percentile(ns, 99.9)),
-                "max": float(ns.max()),
-            },
-            "real_time_factor": record.sim_time_s / record.wall_time_s
-            if record.wall_time_s
-            else None,
+            "exec_us": percentiles_us(ns),
+            "histograms": {"exec_us": histogram_us(ns)},
+            "real_time_factor": (
+                record.sim_time_s / record.wall_time_s if record.wall_time_s else None
+            ),
         }
 
 

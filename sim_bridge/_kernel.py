@@ -543,6 +543,7 @@ def _hc_contact(
     nz: float,
     delta: float,
     k: float,
+    stick_s_kg: float = 0.0,
 ) -> float:
     """Hunt-Crossley normal force with regularised Coulomb friction on body ``a``.
 
@@ -550,6 +551,14 @@ def _hc_contact(
     is the penetration, m. Returns the normal force, N. The elastic part
     k*delta**1.5 is conservative (its energy is in the stored ledger); the
     damping and friction parts are recorded as contact dissipation.
+
+    Below the regularisation speed the friction acts as a viscous element
+    ``mu F_n / v_reg``; under a large normal force that is stiffer than an
+    explicit step can integrate (``c dt / m_eff > 2``: the tangential
+    velocity flips sign every step and the friction chatters at +-mu F_n).
+    ``stick_s_kg`` (= safety x contacts x dt / m_eff, s/kg) raises the
+    regularisation speed to ``mu F_n stick_s_kg`` so that the viscous gain
+    stays at ``c dt / m_eff <= 1 / safety``; 0 keeps the plain law.
     """
     va = _pvel(x, w, a, px, py, pz)
     vb = _pvel(x, w, b, px, py, pz)
@@ -565,6 +574,9 @@ def _hc_contact(
     ty = vy - vn * ny
     tz = vz - vn * nz
     vt = math.sqrt(tx * tx + ty * ty + tz * tz + p[P_VREG] * p[P_VREG])
+    vstick = p[P_MU] * fn * stick_s_kg
+    if vt < vstick:
+        vt = vstick
     g = -p[P_MU] * fn / vt
     fdx = (fn - fel) * nx + g * tx
     fdy = (fn - fel) * ny + g * ty
@@ -833,6 +845,20 @@ def evaluate(x: np.ndarray, p: np.ndarray, u: np.ndarray, f: np.ndarray, w: np.n
         seal_total = 0.0
         seal_min = 1.0
         min_gap = 1e9
+        # friction stability bound of the three metal contacts (see _hc_contact): the
+        # effective mass of the vehicle pair for a tangential push at the structural
+        # ring, bounded from below (lever = CG-to-interface distance for pitch/yaw,
+        # the ring radius for roll), shared by the three contacts, safety factor 2
+        rs2 = p[P_RI] * p[P_RI]
+        inv_m = (
+            1.0 / p[P_MC]
+            + rs2 / p[P_IC]
+            + p[P_DC] * p[P_DC] / min(p[P_IC + 1], p[P_IC + 2])
+            + 1.0 / p[P_MS]
+            + rs2 / p[P_IS]
+            + p[P_DS] * p[P_DS] / min(p[P_IS + 1], p[P_IS + 2])
+        )
+        stick = 2.0 * 3.0 * p[P_DT] * inv_m
         for k in range(3):
             c = p[P_STRUCT_C + k]
             s = p[P_STRUCT_S + k]
@@ -842,8 +868,9 @@ def evaluate(x: np.ndarray, p: np.ndarray, u: np.ndarray, f: np.ndarray, w: np.n
             if q[0] < 0.0:
                 Px, Py, Pz = _wpt(RS, Sx, Sy, Sz, q)
                 _hc_contact(
-                    x, w, p, B_CHASER, B_STATION, Px, Py, Pz, nSx, nSy, nSz, -q[0], p[P_KSTRUCT]
-                )
+                    x, w, p, B_CHASER, B_STATION, Px, Py, Pz, nSx, nSy, nSz, -q[0], p[P_KSTRUCT],
+                    stick,
+                )  # fmt: skip
             # seal ring, one third of it lumped at this angle
             q = _loc(MC, c0, 0.0, p[P_RSEAL] * c, p[P_RSEAL] * s)
             dc = p[P_HS] - q[0]

@@ -1,7 +1,10 @@
-"""Closed loop against the simulated plant: a nominal docking from READY towards MATED.
+"""Closed loop against the simulated plant: a nominal docking to MATED, and an undocking.
 
 Skipped while ``sim_bridge.plant`` is not importable. Marked slow (tens of
-seconds of wall time for minutes of simulated time).
+seconds of wall time for minutes of simulated time). The docking runs at a
+1 ms control period (one plant step per cycle), the undocking at the
+scenarios' 10 ms period (ten plant steps per cycle), so both periods are
+exercised end to end.
 """
 
 from __future__ import annotations
@@ -19,22 +22,66 @@ NOMINAL = InitialConditions(
 )
 
 
+class Loop:
+    """Controller and plant in lockstep; records first entries and interlock violations."""
+
+    def __init__(self, period_s: float) -> None:
+        self.plant = plant_mod.Plant("cn-10t-100t", NOMINAL, seed=1, dt_s=0.001)
+        self.n = round(period_s / 0.001)
+        self.ctl = DockingController()
+        self.entered: dict[str, float] = {}
+        self.violations = 0
+        self.sep_t: float | None = None
+        self.sep_speed: float | None = None
+
+    def run_until(self, phases: tuple[str, ...], limit_s: float) -> str:
+        ctl, plant = self.ctl, self.plant
+        t_end = plant.t_s + limit_s
+        while plant.t_s < t_end:
+            f = plant.sense()
+            cmd = ctl.step(f)
+            self.violations += bool(violated(ctl.phase, f, cmd, ctl.config))
+            top = ctl.phase.split(".", 1)[0]
+            self.entered.setdefault(top, f.t_s)
+            if top in phases:
+                return top
+            plant.advance(cmd, self.n)
+        return ctl.phase
+
+
 @pytest.mark.slow
-def test_nominal_docking_captures_buffers_and_retracts_without_violations() -> None:
-    plant = plant_mod.Plant("cn-10t-100t", NOMINAL, seed=1, dt_s=0.001)
-    ctl = DockingController()
-    assert ctl.command("dock", 0.0).accepted
-    entered: dict[str, float] = {}
-    violations = 0
-    for _ in range(int(300.0 / 0.001)):
-        f = plant.sense()
-        cmd = ctl.step(f)
-        violations += bool(violated(ctl.phase, f, cmd, ctl.config))
-        entered.setdefault(ctl.phase.split(".", 1)[0], f.t_s)
-        if "LOCKING" in entered or ctl.phase.startswith(("SAFE", "ABORT")):
-            break
-        plant.step(cmd)
-    assert violations == 0
-    assert "SAFE" not in entered
-    assert entered["BUFFERING"] - entered["CONTACT"] <= 3.0
-    assert "LOCKING" in entered, entered
+def test_nominal_docking_reaches_mated_at_1ms_without_violations() -> None:
+    loop = Loop(0.001)
+    assert loop.ctl.command("dock", 0.0).accepted
+    end = loop.run_until(("MATED", "SAFE", "ABORT"), 900.0)
+    e = loop.entered
+    assert end == "MATED", (loop.ctl.phase, e)
+    assert loop.violations == 0
+    assert not loop.ctl.degraded
+    assert e["BUFFERING"] - e["CONTACT"] <= 3.0  # DOMAIN 5: capture <= 3 s
+    assert e["LOCKING"] - e["RETRACTION"] > 0.0
+    assert e["SEAL_CHECK"] - e["CONTACT"] <= 900.0  # DOMAIN 5: contact to hard lock
+    assert e["SEAL_CHECK"] - e["LOCKING"] <= 240.0  # DOMAIN 5: T_lock
+    f = loop.plant.sense()
+    best = max(min(f.hook_load_n[s::2]) for s in (0, 1))
+    assert best >= 0.9 * 22_000.0  # DOMAIN 5: preload within +-10 %
+    assert max(f.hook_load_n) <= 1.1 * 22_000.0
+    assert loop.plant.truth().extra["peak_lateral_load_n"] <= 3000.0
+
+
+@pytest.mark.slow
+def test_undocking_separates_at_pushrod_speed() -> None:
+    loop = Loop(0.01)
+    assert loop.ctl.command("dock", 0.0).accepted
+    assert loop.run_until(("MATED", "SAFE", "ABORT"), 900.0) == "MATED"
+    loop.run_until(("SAFE", "ABORT"), 30.0)
+    assert loop.ctl.command("undock", loop.plant.t_s).accepted
+    end = loop.run_until(("SEPARATION", "SAFE", "ABORT"), 300.0)
+    assert end == "SEPARATION", (loop.ctl.phase, loop.entered)
+    e = loop.entered
+    assert e["SEPARATION"] - e["UNLOCKING"] <= 240.0  # DOMAIN 5: unlock <= 4 min
+    loop.run_until(("SAFE", "ABORT"), 2.0)  # hil.measure: opening speed 2 s after firing
+    speed = loop.plant.truth().extra["separation_speed_m_s"]
+    assert 0.05 <= speed <= 0.15  # DOMAIN 4.9: push-rods give 0.05-0.15 m/s
+    assert loop.violations == 0
+    assert not loop.ctl.degraded
