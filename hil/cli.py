@@ -69,7 +69,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             realtime=realtime,
             rate_hz=args.rate,
         )
-    paths = output.write_run(result, out)
+    paths = output.write_run(result, out, csv=args.csv)
     if not args.quiet:
         output.print_summary(console, result.record, paths)
     return EXIT_PASS if result.record.outcome == "PASS" else EXIT_FAIL
@@ -178,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing; use the exit code")
+    p.add_argument("--csv", action="store_true", help="also write telemetry.csv (small runs)")
     rt = p.add_argument_group("real time (a bench, or the virtual microcontroller with --realtime)")
     rt.add_argument(
         "--realtime",

@@ -12,10 +12,10 @@ from hil.junit import write_junit
 from hil.record import RunRecord
 from hil.report import build_report
 from hil.runner import RunResult
-from hil.telemetry import write_parquet
+from hil.telemetry import write_csv, write_parquet
 
 
-def write_run(result: RunResult, out: Path) -> dict[str, Path]:
+def write_run(result: RunResult, out: Path, csv: bool = False) -> dict[str, Path]:
     """Write everything a run produces into ``out``; returns name -> path."""
     out.mkdir(parents=True, exist_ok=True)
     paths = {
@@ -24,7 +24,11 @@ def write_run(result: RunResult, out: Path) -> dict[str, Path]:
         "junit": out / "junit.xml",
     }
     # telemetry first: if anything below fails, what was recorded is on disk
-    write_parquet(result.telemetry.columns(), paths["telemetry"])
+    cols = result.telemetry.columns()
+    write_parquet(cols, paths["telemetry"])
+    if csv:
+        paths["csv"] = out / "telemetry.csv"
+        write_csv(cols, paths["csv"])
     write_junit([result.record], paths["junit"])
     result.record.write(paths["result"])
     paths["report"] = build_report(out)

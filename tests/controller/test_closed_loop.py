@@ -70,6 +70,12 @@ def test_nominal_docking_reaches_mated_at_1ms_without_violations() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="open: the tunnel is pressurised in MATED and nothing vents it before UNLOCKING "
+    "(DOMAIN U1); the ICD has no vent actuator. The pressure drags the still-latched ring "
+    "off its nut while the hooks open and the monitor goes SAFE (ring_extension_disagree).",
+)
 def test_undocking_separates_at_pushrod_speed() -> None:
     loop = Loop(0.01)
     assert loop.ctl.command("dock", 0.0).accepted

@@ -19,6 +19,7 @@ from spacepackets.ecss import PusTc, PusTm
 
 from controller.errors import ConfigError, LinkError
 from controller.hal import open_hal
+from controller.types import ActuatorCommand, InitialConditions
 from hil.backends.serial_hal import SerialHal, split_url
 from hil.output import write_run
 from hil.record import load_record
@@ -148,3 +149,31 @@ def test_killed_device_ends_safe_with_records(tmp_path: Path) -> None:
     assert saved["outcome"] == "ERROR"
     cols = read_parquet(paths["telemetry"])
     assert len(cols["t_s"]) == len(result.telemetry) > 100
+
+
+def test_tcp_device_and_socket_url() -> None:
+    """``dockhil vmcu --tcp`` serves the same protocol; pyserial's socket:// reaches it."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hil.cli", "vmcu", "--tcp", "127.0.0.1:0"],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        assert url.startswith("socket://127.0.0.1:")
+        hal = open_hal(url)
+        try:
+            assert hal.ping() < 1.0  # type: ignore[attr-defined]
+            hal.setup("cn-10t-100t", 2, InitialConditions())  # type: ignore[attr-defined]
+            t0 = hal.read().t_s
+            for _ in range(10):
+                hal.write(ActuatorCommand())
+                frame = hal.read()
+            assert frame.t_s == pytest.approx(t0 + 0.1)
+        finally:
+            hal.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=5)
