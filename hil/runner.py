@@ -116,9 +116,7 @@ def run(
             f"--period-ms {scenario.period_s * 1000:g})"
         )
     physical = [f for f in scenario.faults if f.kind not in SENSOR_FAULT_KINDS]
-    if isinstance(hal, SimControl):
-        hal.setup(scenario.preset, seed, scenario.initial)
-    elif physical:
+    if physical and not isinstance(hal, SimControl):
         hal.close()
         raise ConfigError(
             f"{scenario.path}: physical fault {physical[0].kind!r} needs a simulated backend,"
@@ -141,6 +139,8 @@ def run(
     wall0 = time.perf_counter()
     session = _Session(scenario, ctl, faulty, record, telemetry, result.exec_ns, progress)
     try:
+        if isinstance(hal, SimControl):
+            hal.setup(scenario.preset, seed, scenario.initial)
         if realtime is None:
             while not session.cycle():
                 pass

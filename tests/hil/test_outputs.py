@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from controller.types import InitialConditions
+from controller.types import ActuatorCommand, InitialConditions
 from hil.output import write_run
 from hil.runner import run
 from hil.scenario import Expectation, Scenario, load_scenario
@@ -122,6 +122,11 @@ def test_junit_and_report(short_run: tuple[object, dict[str, Path]]) -> None:
 
 
 def test_ctrl_c_leaves_an_aborted_record_and_the_telemetry(tmp_path: Path) -> None:
+    from controller.hal import open_hal
+
+    hal = open_hal("sim://")  # compiles (or loads) the plant's kernels into numba's disk cache,
+    hal.write(ActuatorCommand())  # so the child below starts its loop within a second or two
+    hal.close()
     out = tmp_path / "run"
     proc = subprocess.Popen(
         [
