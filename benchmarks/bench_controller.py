@@ -25,48 +25,12 @@ import pytest
 
 from controller.machine import DockingController
 from controller.types import SensorFrame
+from tests.controller.ctl_frames import CAPTURED, NOMINAL, RETRACTED
 
-_BASE = SensorFrame(
-    t_s=0.0,
-    seq=0,
-    bus_voltage_v=28.0,
-    rel_pos_m=(0.3, 0.0, 0.0),
-    rel_vel_m_s=(0.0, 0.0, 0.0),
-    rel_angle_rad=(0.0, 0.0, 0.0),
-    rel_rate_rad_s=(0.0, 0.0, 0.0),
-    ring_extension_m=0.3,
-    ring_extension_b_m=0.3,
-    ring_speed_m_s=0.0,
-    ring_lateral_m=(0.0, 0.0),
-    ring_tilt_rad=(0.0, 0.0),
-    axial_load_n=0.0,
-    lateral_load_n=0.0,
-    ring_ready_stop=True,
-    ring_retracted=False,
-    alignment=(False, False, False),
-    latch_captured=(False, False, False, False, False, False),
-    interface_contact=(False, False, False),
-    drive_current_a=0.0,
-    hook_pos=(0.0,) * 12,
-    hook_load_n=(0.0,) * 12,
-    hook_motor_current_a=(0.0, 0.0),
-    hook_motor_speed_rad_s=(0.0, 0.0),
-    cable_tension_n=(0.0, 0.0),
-    seal_cavity_pressure_pa=0.0,
-    seal_cavity_pressure_b_pa=0.0,
-    tunnel_pressure_pa=0.0,
-    pushrod_extended=(False, False, False, False),
-)
-
-_CAP: dict[str, Any] = {"latch_captured": (True,) * 6}
-_RET: dict[str, Any] = {
-    **_CAP,
-    "ring_extension_m": 0.0,
-    "ring_extension_b_m": 0.0,
-    "ring_ready_stop": False,
-    "ring_retracted": True,
-    "interface_contact": (True, True, True),
-}
+# the same hand-built frames as the controller's unit tests: one definition
+_BASE = NOMINAL
+_CAP: dict[str, Any] = CAPTURED
+_RET: dict[str, Any] = RETRACTED
 
 
 def _hooks_closing(u: float) -> dict[str, Any]:
