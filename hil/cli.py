@@ -13,8 +13,12 @@ import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from controller.errors import ConfigError, DockhilError
+
+if TYPE_CHECKING:
+    from hil.realtime import SchedulerRequest
 
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -51,16 +55,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         def progress(t_s: float, phase: str) -> None:
             bar.update(task, completed=t_s, phase=phase)
 
-        realtime = None
-        if args.realtime:
-            from hil.realtime import SchedulerRequest
-
-            realtime = SchedulerRequest(
-                fifo_priority=args.fifo,
-                timer_slack_ns=1 if args.fifo else None,
-                spin_us=args.spin_us,
-                lock_memory=args.mlock,
-            )
+        realtime = _scheduler_request(args) if args.realtime else None
         result = run(
             scenario,
             hal_url=args.hal,
@@ -139,23 +134,45 @@ def cmd_vmcu(args: argparse.Namespace) -> int:
 def cmd_timing(args: argparse.Namespace) -> int:
     import json
 
-    from hil.realtime import SchedulerRequest
     from hil.timing import format_table, measure
 
     if args.rate <= 0 or args.seconds <= 0:
         raise ConfigError("--rate and --seconds must be positive")
-    request = SchedulerRequest(
-        fifo_priority=args.fifo,
-        timer_slack_ns=1 if (args.fifo or args.slack) else None,
-        spin_us=args.spin_us,
-        lock_memory=args.mlock,
-    )
-    summary = measure(args.hal, args.rate, args.seconds, request)
+    summary = measure(args.hal, args.rate, args.seconds, _scheduler_request(args))
     if args.json:
         print(json.dumps(summary))
     else:
         print(format_table(summary))
     return EXIT_PASS if "error" not in summary else EXIT_FAIL
+
+
+def _add_scheduler_options(group: argparse._ActionsContainer) -> None:
+    group.add_argument(
+        "--fifo",
+        type=int,
+        default=0,
+        metavar="PRIO",
+        help="ask for SCHED_FIFO at this priority (1-99), with 1 ns timer slack",
+    )
+    group.add_argument("--slack", action="store_true", help="ask for 1 ns timer slack")
+    group.add_argument(
+        "--spin-us",
+        type=float,
+        default=0.0,
+        help="busy-wait this long before each deadline, us (e.g. 200)",
+    )
+    group.add_argument("--mlock", action="store_true", help="lock memory (mlockall)")
+
+
+def _scheduler_request(args: argparse.Namespace) -> SchedulerRequest:
+    from hil.realtime import SchedulerRequest
+
+    return SchedulerRequest(
+        fifo_priority=args.fifo,
+        timer_slack_ns=1 if (args.fifo or args.slack) else None,
+        spin_us=args.spin_us,
+        lock_memory=args.mlock,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -191,17 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="loop rate, Hz (default: the device's period from its Hello)",
     )
-    rt.add_argument(
-        "--fifo",
-        type=int,
-        default=0,
-        metavar="PRIO",
-        help="ask for SCHED_FIFO at this priority (1-99) and 1 ns timer slack",
-    )
-    rt.add_argument(
-        "--spin-us", type=float, default=0.0, help="busy-wait this long before each deadline, us"
-    )
-    rt.add_argument("--mlock", action="store_true", help="lock memory (mlockall)")
+    _add_scheduler_options(rt)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser(
@@ -262,21 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rate", type=float, default=1000.0, help="loop rate, Hz (default 1000)")
     p.add_argument("--seconds", type=float, default=10.0, help="how long to run, s (default 10)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-    p.add_argument(
-        "--fifo",
-        type=int,
-        default=0,
-        metavar="PRIO",
-        help="ask for SCHED_FIFO at this priority (1-99), with 1 ns timer slack",
-    )
-    p.add_argument("--slack", action="store_true", help="ask for 1 ns timer slack")
-    p.add_argument(
-        "--spin-us",
-        type=float,
-        default=0.0,
-        help="busy-wait this long before each deadline, us (e.g. 200)",
-    )
-    p.add_argument("--mlock", action="store_true", help="lock memory (mlockall)")
+    _add_scheduler_options(p)
     p.set_defaults(func=cmd_timing)
 
     p = sub.add_parser(
