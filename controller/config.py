@@ -46,7 +46,8 @@ class ControllerConfig:
     """Largest buffer compression (B - A) the mechanism can show; more is a sensor fault."""
     seal_pressure_disagreement_pa: float = 3_000.0
     """Largest tolerated difference between the two cavity transducers."""
-    range_bus_voltage_v: Range = (0.0, 60.0)
+    range_bus_voltage_v: Range = (-5.0, 60.0)
+    """A dead bus reads 0 V plus noise: slightly negative is undervoltage (hold), not bad data."""
     range_rel_pos_m: Range = (-1.0e4, 1.0e4)
     range_rel_vel_m_s: Range = (-10.0, 10.0)
     range_rel_angle_rad: Range = (-math.pi, math.pi)
@@ -91,10 +92,16 @@ class ControllerConfig:
     """False: a petal's pair counts as captured when either latch holds (they are duplicated)."""
 
     # --- control laws: buffer ----------------------------------------------
-    damper_contact_n_s_m: float = 3_000.0
-    """Damper coefficient during petal guidance: low, so the ring follows the petals."""
-    brake_contact_n: float = 500.0
-    """Brake slip force during petal guidance."""
+    damper_contact_n_s_m: float = 0.0
+    """Damper coefficient during petal guidance: off, so the ring follows the petals.
+
+    At the IDSS slow corner (0.05 m/s, 11 J) the ring slides ~0.1 m across the
+    petals at ~0.1 m/s relative to the chaser; even 1 kN*s/m on the lateral and
+    tilt channels spends the closing energy before the last petal seats."""
+    brake_contact_n: float = 2_000.0
+    """Brake slip force during petal guidance: the ring stays on its stop (slips
+    above preload + 0.75 x this), so the closing momentum drives the ring into
+    line instead of compressing the buffer before alignment."""
     damper_compression_n_s_m: float = 9_000.0
     """Damper coefficient while the ring is pushed in (lower: softer first impact)."""
     damper_rebound_n_s_m: float = 14_000.0
@@ -180,6 +187,13 @@ class ControllerConfig:
     """Hook position (fraction of stroke) counted as closed."""
     hook_open_pos: float = 0.03
     """Hook position at or below which a hook counts as open (latch release allowed)."""
+    hook_open_overdrive: float = 0.01
+    """Opening hooks are driven this far below ``hook_open_pos`` before the motors stop.
+
+    Stopping exactly at the threshold leaves the last hook on it, and its
+    position noise (about 0.001) flickers it across: latch release and the
+    push-rods (interlocked on open hooks) are then masked on and off.
+    """
     hook_preload_nominal_n: float = 22_000.0
     """Nominal preload per hook (DOMAIN 4: 20-25 kN)."""
     hook_preload_tolerance: float = 0.10
@@ -221,8 +235,34 @@ class ControllerConfig:
     """No full hook set closed this long while locked or mated counts as lock lost (SAFE)."""
 
     # --- UNDOCKING ---------------------------------------------------------------
+    tunnel_pressure_limit_pa: float = 500.0
+    """Tunnel pressure above which the hooks must not open (interlock; DOMAIN U1).
+
+    500 Pa on the 0.8 m tunnel is about 0.25 kN, well under the push-rod
+    force; at cabin pressure the load is about 51 kN and would throw the
+    chaser off the still-latched ring.
+    """
+    tunnel_vented_pa: float = 200.0
+    """Vent until the tunnel reads below this, then close the vent.
+
+    Below the limit by a margin (sensor noise about 20 Pa, and a slow rise
+    still has room to show itself during the confirmation).
+    """
+    tunnel_vent_hold_s: float = 10.0
+    """Vent closed, the tunnel must stay below the limit this long (U1: no pressure rise)."""
+    tunnel_vent_timeout_s: float = 180.0
+    """Venting and confirmation must finish within this, else the undocking is abandoned.
+
+    The plant vents with a 15 s time constant, so 101 kPa to 200 Pa takes
+    about 95 s; a real tunnel takes 10-30 min (DOMAIN U1) and its preset
+    overrides this.
+    """
     unlock_timeout_s: float = 240.0
-    """T_unlock: all hooks open within this (DOMAIN 5: 4 min)."""
+    """T_unlock: all hooks open within this of the start of hook opening (DOMAIN 5: 4 min).
+
+    Counted from the end of venting (UNLOCKING.HOOKS), not from 'undock':
+    venting is DOMAIN U1, a separate step with its own time-out.
+    """
     contingency_grace_s: float = 30.0
     """After 'contingency_unlock' (pyros on a bench), hooks must read open within this."""
     separation_clear_gap_m: float = 0.6
@@ -248,6 +288,8 @@ class ControllerConfig:
                 raise ConfigError(f"{f.name}={value!r}: must be finite and >= 0")
         if not self.hook_open_pos < self.hook_closed_pos:
             raise ConfigError("hook_open_pos must be below hook_closed_pos")
+        if not self.hook_open_overdrive < self.hook_open_pos:
+            raise ConfigError("hook_open_overdrive must be below hook_open_pos")
         if (
             not self.hook_sync_slow_spread
             < self.hook_sync_stop_spread
@@ -256,6 +298,8 @@ class ControllerConfig:
             raise ConfigError("need hook_sync_slow_spread < hook_sync_stop_spread <= limit")
         if self.nominal_period_s <= 0:
             raise ConfigError("nominal_period_s must be > 0")
+        if not self.tunnel_vented_pa < self.tunnel_pressure_limit_pa:
+            raise ConfigError("tunnel_vented_pa must be below tunnel_pressure_limit_pa")
 
     @classmethod
     def from_mapping(

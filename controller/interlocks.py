@@ -24,6 +24,14 @@ The interlocks (DOMAIN.md sections 1 and 3, and the mechanism's physics):
     exactly; a leaking joint is ``MATED.UNSEALED``) and a full hook set holds.
 ``seal_valve_needs_hard_lock``
     no cavity pressurisation unless a full hook set is closed.
+``hook_opening_needs_vented_tunnel``
+    no hook opening (negative hook motor voltage) while the tunnel pressure is
+    above ``tunnel_pressure_limit_pa``: at cabin pressure the tunnel pushes
+    the craft apart with about 51 kN and would throw the chaser off the
+    still-latched ring (DOMAIN U1: vent before unlocking).
+``tunnel_valve_and_vent_exclusive``
+    the tunnel valve (to the cabin) and the tunnel vent (to vacuum) never
+    open together: that would vent the cabin.
 ``ring_drive_needs_hooks_open``
     the ring drive must not fight closed hooks.
 ``latch_arm_and_release_exclusive``
@@ -50,6 +58,8 @@ RETRACTION = "retraction_needs_damped_motion"
 PUSHRODS = "pushrods_need_hooks_open_and_latches_free"
 TUNNEL_VALVE = "tunnel_valve_needs_seal_pass"
 SEAL_VALVE = "seal_valve_needs_hard_lock"
+HOOK_OPEN = "hook_opening_needs_vented_tunnel"
+TUNNEL_EXCLUSIVE = "tunnel_valve_and_vent_exclusive"
 RING_VS_HOOKS = "ring_drive_needs_hooks_open"
 LATCH_EXCLUSIVE = "latch_arm_and_release_exclusive"
 BAD_FRAME = "no_drive_on_bad_frame"
@@ -63,6 +73,8 @@ ALL_INTERLOCKS = (
     PUSHRODS,
     TUNNEL_VALVE,
     SEAL_VALVE,
+    HOOK_OPEN,
+    TUNNEL_EXCLUSIVE,
     RING_VS_HOOKS,
     LATCH_EXCLUSIVE,
     BAD_FRAME,
@@ -88,6 +100,7 @@ def _drives_active(cmd: ActuatorCommand) -> bool:
         or cmd.pushrods_fire
         or cmd.seal_valve_open
         or cmd.tunnel_valve_open
+        or cmd.tunnel_vent_open
     )
 
 
@@ -123,6 +136,10 @@ def violated(
         frame.ring_retracted and _pairs_ok(frame.latch_captured, cfg.latch_pair_needs_both)
     ):
         out.append(HOOK_DRIVE)
+    if (va < 0.0 or vb < 0.0) and frame.tunnel_pressure_pa > cfg.tunnel_pressure_limit_pa:
+        out.append(HOOK_OPEN)
+    if cmd.tunnel_valve_open and cmd.tunnel_vent_open:
+        out.append(TUNNEL_EXCLUSIVE)
     hooks_open = max(hook_pos) <= cfg.hook_open_pos
     if cmd.latch_release and not hooks_open:
         out.append(LATCH_RELEASE)
@@ -164,9 +181,16 @@ def mask(cmd: ActuatorCommand, names: list[str]) -> ActuatorCommand:
     if BAD_FRAME in names or UNDERVOLTAGE in names:
         return ActuatorCommand(seq=cmd.seq, latch_arm=cmd.latch_arm and not cmd.latch_release)
     changes: dict[str, object] = {}
+    va, vb = cmd.hook_motor_v
     if HOOK_DRIVE in names:
-        va, vb = cmd.hook_motor_v
-        changes["hook_motor_v"] = (min(va, 0.0), min(vb, 0.0))
+        va, vb = min(va, 0.0), min(vb, 0.0)
+    if HOOK_OPEN in names:
+        va, vb = max(va, 0.0), max(vb, 0.0)
+    if HOOK_DRIVE in names or HOOK_OPEN in names:
+        changes["hook_motor_v"] = (va, vb)
+    if TUNNEL_EXCLUSIVE in names:
+        changes["tunnel_valve_open"] = False
+        changes["tunnel_vent_open"] = False
     if LATCH_RELEASE in names:
         changes["latch_release"] = False
     if LATCH_EXCLUSIVE in names:

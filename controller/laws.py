@@ -180,11 +180,22 @@ def contact_command(seq: int, cfg: ControllerConfig) -> ActuatorCommand:
 
 
 def buffering_command(seq: int, frame: SensorFrame, cfg: ControllerConfig) -> ActuatorCommand:
-    """Capture and buffering: dampers high (asymmetric), brake scheduled, latches kept armed."""
+    """Capture and buffering: dampers high (asymmetric), brake scheduled, latches kept armed.
+
+    The drive's switched centring (:func:`centring_dissipates`) runs from capture
+    on: a chaser that drifted sideways at contact (IDSS 0.04 m/s) swings about
+    the latched ring (about 2.5e5 kg m^2 on the soft tilt spring), which the
+    tilt dampers (a few kN m s/rad) cannot damp within the 10 s of DOMAIN 5.
+    Until every pair holds (CAPTURE after the first latch), the contact
+    set-points stay: damping or centring then would stop the last petal.
+    """
+    if pairs_captured(frame.latch_captured, cfg.latch_pair_needs_both) < 3:
+        return contact_command(seq, cfg)
     return ActuatorCommand(
         seq=seq,
         damper_n_s_m=damper_coefficient(frame.ring_speed_m_s, cfg),
         brake_slip_n=brake_slip_force(frame, cfg),
+        ring_centring=centring_dissipates(frame, cfg),
         latch_arm=True,
     )
 
@@ -289,7 +300,9 @@ def drive_hook_set(
     failure, cable break: current/position mismatch) is given up at once;
     the other set can finish alone. Preload control: the motor stops when the
     smallest hook load of the set reaches ``hook_preload_stop_fraction`` of
-    nominal, or any load reaches the upper tolerance.
+    nominal, or any load reaches the upper tolerance; a set that stops moving
+    fully closed with every load inside the tolerance band counts as preloaded
+    (its end-stop springs set the preload; more voltage cannot raise it).
     """
     mode = st.mode
     if mode == "preloaded" or mode == "failed":
@@ -308,13 +321,16 @@ def drive_hook_set(
     if spread > st.spread_max:
         st.spread_max = spread
     nominal = cfg.hook_preload_nominal_n
-    if min(loads) >= nominal * cfg.hook_preload_stop_fraction or max(loads) >= nominal * (
-        1.0 + cfg.hook_preload_tolerance
-    ):
+    overload = max(loads) >= nominal * (1.0 + cfg.hook_preload_tolerance)
+    # a hook loaded past the band before its set is closed is caught on something
+    # (single-hook jam, DOMAIN 3): stop, reverse and retry like a spread jam,
+    # never count it as preload
+    jammed = overload and min(pos) < cfg.hook_closed_pos
+    if not jammed and (min(loads) >= nominal * cfg.hook_preload_stop_fraction or overload):
         st.mode = "preloaded"
         st.mode_t_s = t_s
         return 0.0
-    if spread >= cfg.hook_sync_stop_spread:
+    if jammed or spread >= cfg.hook_sync_stop_spread:
         st.mode_t_s = t_s
         if st.retries < cfg.hook_jam_retries:
             st.retries += 1
@@ -334,6 +350,17 @@ def drive_hook_set(
         # in the clamp region the hooks barely move while their load builds:
         # either kind of progress counts
         progress = mean - st.window_mean_pos + (mean_load - st.window_mean_load_n) / nominal
+        # at the stroke end the force-regulating springs set the preload, whatever
+        # the motor does: a rigging spread can hold the smallest load under the stop
+        # fraction but inside the band. That set is done, not failed.
+        if (
+            progress < cfg.hook_min_progress
+            and set_closed(frame.hook_pos, st.index, cfg)
+            and set_preload_in_band(frame.hook_load_n, st.index, cfg)
+        ):
+            st.mode = "preloaded"
+            st.mode_t_s = t_s
+            return 0.0
         if progress < cfg.hook_min_progress:
             st.mode = "failed"
             st.fault = "hook_set_no_motion"

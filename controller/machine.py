@@ -61,6 +61,7 @@ _CAUSES: dict[str, str] = {
     "lock_failed": "no full hook set preloaded (both sets failed, or T_lock expired)",
     "lock_lost": "no full hook set closed while locked",
     "unlock_failed": "hooks or latches did not open after the contingency",
+    "vent_failed": "tunnel not vented and stable within tunnel_vent_timeout_s: staying mated",
     "separation_failed": "no separation after push-rods and ring push",
     "abort_failed": "hooks or latches did not open during abort",
     "abort": "operator abort",
@@ -211,6 +212,11 @@ class _Core:
         self.seal_done = False
         self.unlock_t: float | None = None
         self.f_lock_lost = False
+        self.vented = False
+        self.vent_hold_t0 = 0.0
+        self.f_vent_given_up = False
+        self.hooks_t0 = 0.0
+        self.hooks_opened = False
         self.contingency = False
         self.release_t0: float | None = None
         self.f_unlocked = False
@@ -670,10 +676,15 @@ class _Core:
         """UNLOCKING and ABORT: open hooks (contingency at T_unlock), then release latches.
 
         Returns (command, given_up); command None once hooks are open and latches free.
+        Time counts from ``hooks_t0`` (UNLOCKING: the end of venting; ABORT: entry).
+        The motors run on ``hook_open_overdrive`` past the open threshold, so that
+        position noise cannot flicker a stopped hook back across it.
         """
         cfg = self.cfg
-        pt = self.pt
-        if not laws.all_hooks_open(f.hook_pos, cfg):
+        pt = self.pt - self.hooks_t0
+        if max(f.hook_pos) <= cfg.hook_open_pos - cfg.hook_open_overdrive:
+            self.hooks_opened = True
+        if not self.hooks_opened or not laws.all_hooks_open(f.hook_pos, cfg):
             if pt > cfg.unlock_timeout_s and not self.contingency:
                 self.contingency = True
                 self.emit(
@@ -696,7 +707,64 @@ class _Core:
             return ActuatorCommand(seq=self.seq, latch_release=True), given_up
         return None, False
 
+    def abandon_undocking(self, why: str) -> ActuatorCommand:
+        """U1 failed: raise ``vent_given_up`` (back to MATED) and hold the joint as mated does."""
+        self.f_vent_given_up = True
+        self.emit("fault", f"undock prep: {why}: undocking abandoned, staying mated")
+        return ActuatorCommand(seq=self.seq, brake_slip_n=self.cfg.brake_slip_max_n, latch_arm=True)
+
+    def vent_tunnel(self, f: SensorFrame) -> ActuatorCommand | None:
+        """DOMAIN U1 (undock prep): vent the tunnel and confirm no pressure rise.
+
+        VENT: tunnel valve closed, vent open until the tunnel reads below
+        ``tunnel_vented_pa``. CONFIRM: vent closed; the tunnel must stay below
+        ``tunnel_pressure_limit_pa`` for ``tunnel_vent_hold_s`` (a rise means a
+        hatch or the tunnel valve leaks). Returns None once vented; the hooks
+        are locked throughout, so a lost hook set here is ``lock_lost`` as in MATED.
+        """
+        cfg = self.cfg
+        pt = self.pt
+        p = f.tunnel_pressure_pa
+        limit = cfg.tunnel_pressure_limit_pa
+        self.watch_lock(f)
+        if self.sub == "":
+            self.set_sub("VENT")
+            self.emit("info", f"undock prep: tunnel valve closed, venting from {p:.0f} Pa")
+        if self.sub == "VENT" and p <= cfg.tunnel_vented_pa:
+            self.set_sub("CONFIRM")
+            self.vent_hold_t0 = pt
+        elif self.sub == "CONFIRM":
+            if p > limit:
+                return self.abandon_undocking(
+                    f"tunnel pressure rose to {p:.0f} Pa (limit {limit:.0f} Pa) with the vent "
+                    "closed: hatch or tunnel valve leaking"
+                )
+            if pt - self.vent_hold_t0 >= cfg.tunnel_vent_hold_s:
+                self.vented = True
+                self.hooks_t0 = pt
+                self.emit(
+                    "info",
+                    f"tunnel vented: {p:.0f} Pa, below {limit:.0f} Pa for "
+                    f"{cfg.tunnel_vent_hold_s:g} s with the vent closed ({pt:.1f} s)",
+                )
+                return None
+        if pt > cfg.tunnel_vent_timeout_s:
+            return self.abandon_undocking(
+                f"tunnel at {p:.0f} Pa after {cfg.tunnel_vent_timeout_s:g} s "
+                f"(need below {cfg.tunnel_vented_pa:.0f} Pa and no rise)"
+            )
+        return ActuatorCommand(
+            seq=self.seq,
+            brake_slip_n=cfg.brake_slip_max_n,
+            latch_arm=True,
+            tunnel_vent_open=self.sub == "VENT",
+        )
+
     def run_unlocking(self, f: SensorFrame) -> ActuatorCommand:
+        if not self.vented:
+            vent = self.vent_tunnel(f)
+            if vent is not None:
+                return vent
         cmd, self.f_unlock_given_up = self.open_hooks_then_latches(f, "HOOKS")
         if cmd is not None:
             return cmd
@@ -833,6 +901,13 @@ class _Core:
 
     def unlock_given_up(self) -> bool:
         return self.f_unlock_given_up
+
+    def vent_given_up(self) -> bool:
+        return self.f_vent_given_up
+
+    def undock_prep_in_progress(self) -> bool:
+        """UNLOCKING still venting (hooks not yet driven): an abort keeps the joint mated."""
+        return self.top is Phase.UNLOCKING and not self.vented
 
     def separation_complete(self) -> bool:
         return self.f_separated

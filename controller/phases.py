@@ -98,6 +98,13 @@ TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "dock", "source": P.READY, "dest": P.APPROACH, "conditions": ["ready_prepared"]},
     # not yet prepared: accepted and remembered; 'go' below leaves READY when it is
     {"trigger": "dock", "source": P.READY, "dest": None, "unless": ["ready_prepared"]},
+    # still venting (UNLOCKING.VENT/CONFIRM, hooks closed): abandon the undocking, stay mated
+    {
+        "trigger": "abort",
+        "source": P.UNLOCKING,
+        "dest": P.MATED,
+        "conditions": ["undock_prep_in_progress"],
+    },
     {"trigger": "abort", "source": _ACTIVE, "dest": P.ABORT},
     {"trigger": "undock", "source": [P.MATED, P.SEAL_CHECK], "dest": P.UNLOCKING},
     {"trigger": "reset", "source": P.SAFE, "dest": P.STANDBY},
@@ -230,11 +237,18 @@ TRANSITIONS: list[dict[str, Any]] = [
     },
     {
         "trigger": "lock_lost",
-        "source": [P.SEAL_CHECK, P.MATED],
+        "source": [P.SEAL_CHECK, P.MATED, P.UNLOCKING],
         "dest": P.SAFE,
         "conditions": ["hard_lock_lost"],
     },
     # ---- undocking ----------------------------------------------------------
+    # U1: tunnel not vented and stable in time: abandon the undocking, stay mated
+    {
+        "trigger": "vent_failed",
+        "source": P.UNLOCKING,
+        "dest": P.MATED,
+        "conditions": ["vent_given_up"],
+    },
     {
         "trigger": "unlocked",
         "source": P.UNLOCKING,

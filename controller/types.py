@@ -104,8 +104,9 @@ class ActuatorCommand:
 
     The default value is the mechanism's *safe state*: drives off, brake
     applied at full force, dampers on, latches and hooks left where they are,
-    push-rods not fired. The microcontroller falls back to exactly this when
-    set-points stop arriving (``docs/icd.md``, watchdog).
+    push-rods not fired, valves (seal, tunnel, tunnel vent) closed. The
+    microcontroller falls back to exactly this when set-points stop arriving
+    (``docs/icd.md``, watchdog).
     """
 
     seq: int = 0
@@ -129,6 +130,14 @@ class ActuatorCommand:
     """Equalise the tunnel with the cabin (only once mated and sealed)."""
     pushrods_fire: bool = False
     """Release the four spring push-rods (separation)."""
+    tunnel_vent_open: bool = False
+    """Vent the tunnel to vacuum through its orifice before unlocking (DOMAIN U1).
+
+    A pressurised tunnel pushes the craft apart with about 51 kN at cabin
+    pressure; opening the hooks against it throws the chaser off while the
+    latches still hold the ring. Closed in the safe state, and never open
+    together with the tunnel valve (that would vent the cabin).
+    """
 
     def as_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}

@@ -42,7 +42,9 @@ from sim_bridge._layout import (
     P_BUS,
     P_C_NOM,
     P_C_OPEN,
+    P_C_TOPEN,
     P_C_TVALVE,
+    P_C_TVENT,
     P_C_VALVE,
     P_CCENT,
     P_CCENT_T,
@@ -237,6 +239,7 @@ from sim_bridge._layout import (
     U_RING_SPEED,
     U_SEAL_VALVE,
     U_TUNNEL_VALVE,
+    U_TUNNEL_VENT,
     W_ALIGN,
     W_CENT,
     W_EDOT,
@@ -715,13 +718,23 @@ def evaluate(x: np.ndarray, p: np.ndarray, u: np.ndarray, f: np.ndarray, w: np.n
         x, w, K_DAMPER, B_RING, B_CHASER, fw[0], fw[1], fw[2], mw[0], mw[1], mw[2],
         x[oR], x[oR + 1], x[oR + 2],
     )  # fmt: skip
-    # roll damping of the linkage
+    # roll damping of the linkage: passive friction plus the EM dampers, which the
+    # six-screw linkage drives in roll as in tilt (same coefficient per N s/m). Not
+    # lagged: on the ring's roll inertia c dt / I stays < 0.1.
     mw = _rot(RC, -p[P_CROLL] * orl[0], 0.0, 0.0)
     _apply_moment(w, B_RING, B_CHASER, mw[0], mw[1], mw[2])
     _record(
         x, w, K_OTHER, B_RING, B_CHASER, 0.0, 0.0, 0.0, mw[0], mw[1], mw[2],
         x[oR], x[oR + 1], x[oR + 2],
     )  # fmt: skip
+    c_roll = _clip(u[U_DAMPER], 0.0, p[P_CMAX]) * f[F_DAMPER_SCALE] * p[P_CTILT_R]
+    if c_roll > 0.0:
+        mw = _rot(RC, -c_roll * orl[0], 0.0, 0.0)
+        _apply_moment(w, B_RING, B_CHASER, mw[0], mw[1], mw[2])
+        _record(
+            x, w, K_DAMPER, B_RING, B_CHASER, 0.0, 0.0, 0.0, mw[0], mw[1], mw[2],
+            x[oR], x[oR + 1], x[oR + 2],
+        )  # fmt: skip
     # centring by the drive (lateral and tilt back to the chaser axis): a force-limited
     # PD law whose output goes through the drive's lag (state X_CENT, updated in step);
     # without the lag the damping term would act on the light ring within one step.
@@ -1209,9 +1222,12 @@ def step(x: np.ndarray, p: np.ndarray, u: np.ndarray, f: np.ndarray, w: np.ndarr
     cs = p[P_C_NOM] if sealed else p[P_C_OPEN]
     valve = 1.0 if (u[U_SEAL_VALVE] > 0.5 and powered) else 0.0
     tvalve = 1.0 if (u[U_TUNNEL_VALVE] > 0.5 and powered) else 0.0
+    tvent = 1.0 if (u[U_TUNNEL_VENT] > 0.5 and powered) else 0.0
     leak = f[F_SEAL_LEAK] * min(1.0, pc / 1000.0)
     mc = valve * p[P_C_VALVE] * (p[P_PCAB] - pc) - cs * pc - cs * (pc - pt) - leak
-    mt = tvalve * p[P_C_TVALVE] * (p[P_PCAB] - pt) + cs * (pc - pt)
+    mt = tvalve * p[P_C_TVALVE] * (p[P_PCAB] - pt) + cs * (pc - pt) - tvent * p[P_C_TVENT] * pt
+    if not sealed:
+        mt -= p[P_C_TOPEN] * pt  # the opened joint is a gap all round the tunnel: it dumps at once
     x[X_P_CAV] = max(0.0, pc + dt * p[P_RT] / p[P_VCAV] * mc)
     x[X_P_TUN] = max(0.0, pt + dt * p[P_RT] / p[P_VTUN] * mt)
 

@@ -69,7 +69,8 @@ U_HOOK_V = 6  # 2
 U_SEAL_VALVE = 8
 U_TUNNEL_VALVE = 9
 U_PUSHRODS = 10
-NU = 11
+U_TUNNEL_VENT = 11  # tunnel vent valve (to vacuum) open
+NU = 12
 
 # ---------------------------------------------------------------- faults F
 F_LATCH_FAIL = 0  # 6 flags
@@ -267,6 +268,8 @@ P_Q_VOLT = 131
 P_READY_TOL = 132
 P_RETRACT_TOL = 133
 P_KSOFT = 134  # hook over-centre (stroke end) stiffness, N per unit stroke
+P_C_TVENT = 135  # tunnel vent orifice conductance to vacuum, kg/(s Pa)
+P_C_TOPEN = 136  # tunnel to space through an unsealed (opened) joint, kg/(s Pa)
 # per-element geometry (cos, sin of the angle about x) and per-hook rigging
 P_PETAL_C = 140  # 3
 P_PETAL_S = 143  # 3

@@ -158,6 +158,7 @@ def command_vector(cmd: ActuatorCommand, out: np.ndarray | None = None) -> np.nd
     u[L.U_SEAL_VALVE] = 1.0 if cmd.seal_valve_open else 0.0
     u[L.U_TUNNEL_VALVE] = 1.0 if cmd.tunnel_valve_open else 0.0
     u[L.U_PUSHRODS] = 1.0 if cmd.pushrods_fire else 0.0
+    u[L.U_TUNNEL_VENT] = 1.0 if cmd.tunnel_vent_open else 0.0
     return u
 
 

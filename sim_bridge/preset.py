@@ -137,6 +137,7 @@ _SPEC: dict[str, tuple[int, float, float]] = {
     "pressure.tunnel_diameter_m": (0, *_POS),
     "pressure.tunnel_volume_m3": (0, *_POS),
     "pressure.tunnel_fill_time_s": (0, *_POS),
+    "pressure.tunnel_vent_time_s": (0, *_POS),
     "pressure.gas_constant_temperature_j_kg": (0, *_POS),
     "pushrods.force_compressed_n": (0, *_NONNEG),
     "pushrods.force_extended_n": (0, *_NONNEG),
@@ -391,6 +392,10 @@ def _params(ps: Preset, dt: float) -> np.ndarray:
     p[L.P_C_OPEN] = vcav / (rt * g("seals.leak_open_time_s"))
     p[L.P_C_VALVE] = vcav / (rt * g("seals.valve_fill_time_s"))
     p[L.P_C_TVALVE] = vtun / (rt * g("pressure.tunnel_fill_time_s"))
+    # the vent orifice discharges to vacuum: p_tunnel decays as exp(-t / vent time)
+    p[L.P_C_TVENT] = vtun / (rt * g("pressure.tunnel_vent_time_s"))
+    # an unsealed joint opens the tunnel to space all round: as fast as an unsealed cavity
+    p[L.P_C_TOPEN] = vtun / (rt * g("seals.leak_open_time_s"))
     p[L.P_AT] = math.pi * (0.5 * g("pressure.tunnel_diameter_m")) ** 2
     p[L.P_PR_FF] = g("pushrods.force_compressed_n")
     p[L.P_PR_FE] = g("pushrods.force_extended_n")

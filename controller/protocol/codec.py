@@ -363,6 +363,7 @@ def _sp_fields(c: ActuatorCommand) -> tuple[int, ...]:
         | (8 if c.seal_valve_open else 0)
         | (16 if c.tunnel_valve_open else 0)
         | (32 if c.pushrods_fire else 0)
+        | (64 if c.tunnel_vent_open else 0)
     )
     s = _SAFE
     return (
@@ -393,6 +394,7 @@ def _dec_setpoints(data: bytes, time_s: float, seq: int) -> SetPoints:
             seal_valve_open=bool(fl & 8),
             tunnel_valve_open=bool(fl & 16),
             pushrods_fire=bool(fl & 32),
+            tunnel_vent_open=bool(fl & 64),
         )
     )
 

@@ -414,6 +414,11 @@ class SetPoints:
 
     Sent without acknowledgement flags (no verification reports). Values
     outside a field's range saturate; NaN becomes the safe state's value.
+    The booleans share one flag byte (``docs/icd.md`` 4.4): bit 0
+    ``ring_centring``, 1 ``latch_arm``, 2 ``latch_release``, 3
+    ``seal_valve_open``, 4 ``tunnel_valve_open``, 5 ``pushrods_fire``, 6
+    ``tunnel_vent_open`` (a formerly reserved bit, so the size is unchanged);
+    bit 7 is reserved 0.
     """
 
     IS_TM: ClassVar[bool] = False

@@ -77,6 +77,38 @@ def test_tunnel_valve_needs_seal_pass_and_lock() -> None:
     assert il.TUNNEL_VALVE in _v("MATED", tv, **RETRACTED)
 
 
+def test_hook_opening_needs_vented_tunnel() -> None:
+    cfg = ControllerConfig()
+    open_a = ActuatorCommand(hook_motor_v=(-27.0, 0.0))
+    limit = cfg.tunnel_pressure_limit_pa
+    # 40 kPa in the tunnel would throw the chaser off the latched ring (DOMAIN U1)
+    assert il.HOOK_OPEN in _v("UNLOCKING.HOOKS", open_a, **LOCKED, tunnel_pressure_pa=40_000.0)
+    assert il.HOOK_OPEN in _v("ABORT", open_a, **LOCKED, tunnel_pressure_pa=limit + 10.0)
+    assert _v("UNLOCKING.HOOKS", open_a, **LOCKED, tunnel_pressure_pa=limit) == []
+    # closing against a pressurised tunnel is not what this interlock is about
+    assert il.HOOK_OPEN not in _v("LOCKING", CLOSE, **RETRACTED, tunnel_pressure_pa=40_000.0)
+    fixed, names = il.enforce(
+        "UNLOCKING.HOOKS", make_frame(**LOCKED, tunnel_pressure_pa=40_000.0), open_a
+    )
+    assert names == [il.HOOK_OPEN]
+    assert fixed.hook_motor_v == (0.0, 0.0)
+
+
+def test_tunnel_valve_and_vent_exclusive() -> None:
+    both = ActuatorCommand(tunnel_valve_open=True, tunnel_vent_open=True)
+    assert il.TUNNEL_EXCLUSIVE in _v("MATED", both, **LOCKED)
+    assert _v("MATED", ActuatorCommand(tunnel_valve_open=True), **LOCKED) == []
+    assert _v("UNLOCKING.VENT", ActuatorCommand(tunnel_vent_open=True), **LOCKED) == []
+    fixed, _ = il.enforce("MATED", make_frame(**LOCKED), both)
+    assert not fixed.tunnel_valve_open
+    assert not fixed.tunnel_vent_open
+
+
+def test_vent_is_a_drive_on_a_bad_frame() -> None:
+    bad = {"rel_vel_m_s": (math.nan, 0.0, 0.0)}
+    assert il.BAD_FRAME in _v("UNLOCKING.VENT", ActuatorCommand(tunnel_vent_open=True), **bad)
+
+
 def test_seal_valve_needs_hard_lock() -> None:
     sv = ActuatorCommand(seal_valve_open=True)
     assert il.SEAL_VALVE in _v("SEAL_CHECK", sv, **RETRACTED)
@@ -121,6 +153,12 @@ def test_safe_phase_outputs_exactly_safe_command() -> None:
             RETRACTED,
         ),
         ("SAFE", ActuatorCommand(hook_motor_v=(5.0, 5.0)), {}),
+        (
+            "UNLOCKING.HOOKS",
+            ActuatorCommand(hook_motor_v=(-27.0, -27.0), tunnel_valve_open=True),
+            {**LOCKED, "tunnel_pressure_pa": 50_000.0},
+        ),
+        ("MATED", ActuatorCommand(tunnel_valve_open=True, tunnel_vent_open=True), LOCKED),
         ("LOCKING", CLOSE, {**RETRACTED, "bus_voltage_v": 1.0}),
     ],
 )

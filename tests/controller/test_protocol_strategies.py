@@ -89,6 +89,7 @@ def quantised_commands(draw: st.DrawFn) -> ActuatorCommand:
         seal_valve_open=draw(st.booleans()),
         tunnel_valve_open=draw(st.booleans()),
         pushrods_fire=draw(st.booleans()),
+        tunnel_vent_open=draw(st.booleans()),
     )
 
 
@@ -101,6 +102,7 @@ def raw_commands(draw: st.DrawFn) -> ActuatorCommand:
         ring_speed_m_s=draw(st.floats()),
         hook_motor_v=(draw(st.floats()), draw(st.floats())),
         pushrods_fire=draw(st.booleans()),
+        tunnel_vent_open=draw(st.booleans()),
     )
 
 

@@ -193,3 +193,19 @@ def test_realtime_over_pty_reaches_mated_without_link_loss() -> None:
         assert link[counter] == 0, (counter, link)
     assert link["hk_frames"] > 0
     assert rec.timing["mode"] == "realtime"  # timing figures are reported, never asserted
+
+
+@pytest.mark.parametrize(("fault", "counter"), [("drop", "seq_gaps"), ("corrupt", "bad_crc")])
+def test_link_fault_in_lockstep_ends_safe_with_counters(fault: str, counter: str) -> None:
+    """docs/faults.md, link rows: a lockstep step whose report is lost or damaged is a
+    link fault: ERROR, SAFE, a link_fault event, and the link counters say why."""
+    scenario = short("nominal", duration_s=60.0, stop_on_phase=(), expect=())
+    t0 = time.monotonic()
+    rec = run(scenario, hal_url=f"vmcu://?{fault}=0.01&seed=3").record  # type: ignore[arg-type]
+    assert time.monotonic() - t0 < 30.0
+    assert rec.outcome == "ERROR", rec.error
+    assert rec.final_phase == "SAFE"
+    assert any(e["kind"] == "link_fault" for e in rec.events)
+    assert any(e["kind"] == "safe" for e in rec.events)
+    assert 0.0 < rec.sim_time_s < 60.0
+    assert rec.link[counter] >= 1, rec.link

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from simkit import ARM, approach, run_to_capture
 
@@ -98,3 +99,48 @@ def test_weak_dampers_and_failed_brake_dissipate_less() -> None:
     assert tn.energy_dissipated_brake_j > 10.0
     # with a fifth of the damping and no brake the buffer keeps swinging
     assert tw.energy_kinetic_j > 10.0 * max(tn.energy_kinetic_j, 1.0)
+
+
+def test_idss_envelope_corners_capture_within_3_s() -> None:
+    """IDSS corners (DOMAIN 2): 0.05 / 0.10 m/s, 0.10 m and 0.04 m/s lateral, 4 deg and
+    0.2 deg/s pitch/yaw (vector sums) and roll, all diverging. Scripted with the
+    controller's contact set-points (dampers off, brake 2 kN, latches armed)."""
+    ics = []
+    for speed, sign, distance in (
+        (0.10, 1, 0.117),
+        (0.10, -1, 0.093),
+        (0.05, 1, 0.120),
+        (0.05, -1, 0.095),
+    ):
+        ics.append(
+            InitialConditions(
+                distance_m=distance,
+                closing_speed_m_s=speed,
+                lateral_offset_m=(sign * 0.07, sign * 0.07),
+                lateral_speed_m_s=(sign * 0.028, sign * 0.028),
+                angle_deg=(sign * 4.0, sign * 2.8, sign * 2.8),
+                rate_deg_s=(sign * 0.2, sign * 0.14, sign * 0.14),
+            )
+        )
+    batch = BatchPlant("cn-10t-100t", ics, [1, 2, 3, 4])
+    cmd = ActuatorCommand(latch_arm=True, damper_n_s_m=0.0, brake_slip_n=2000.0)
+    t_contact: list[float | None] = [None] * 4
+    t_capture: list[float | None] = [None] * 4
+    for i in range(600):
+        batch.advance(cmd, 10)
+        for r in range(4):
+            if t_contact[r] is None and batch.truth(r).in_contact:
+                t_contact[r] = (i + 1) * 0.01
+        for r in np.flatnonzero(batch.latch_captured().all(axis=1)):
+            if t_capture[r] is None:
+                t_capture[r] = (i + 1) * 0.01
+        if all(t is not None for t in t_capture):
+            break
+    for r in range(4):
+        tc, tcap = t_contact[r], t_capture[r]
+        assert tc is not None, f"corner {r}: no contact"
+        assert tcap is not None, f"corner {r}: no capture"
+        assert tcap - tc <= 3.0, f"corner {r}: capture {tcap - tc:.2f} s after contact"
+        tr = batch.truth(r)
+        assert tr.extra["peak_axial_load_n"] <= 5000.0
+        assert tr.extra["peak_lateral_load_n"] <= 3000.0

@@ -1,0 +1,89 @@
+"""The scenario library: every scenarios/*.toml passes on sim://, and docs/faults.md is complete.
+
+Each scenario is one test, so ``pytest -n 2`` (pytest-xdist) spreads the library
+over the cores; ``dockhil suite scenarios/`` runs the same files in parallel.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from hil.runner import run
+from hil.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))
+MATRIX = ROOT / "docs" / "faults.md"
+
+# Scenarios that cannot run to completion because of a known harness bug (docs/faults.md).
+KNOWN_HARNESS_BUGS = {
+    "fault-sensor-dropout": (
+        "hil/runner.py times faults and the run's end by the (frozen) frame clock, so a "
+        "sensor_dropout never clears and the run never ends"
+    ),
+}
+
+
+def _params() -> list[object]:
+    out: list[object] = []
+    for p in SCENARIOS:
+        marks = [pytest.mark.slow]
+        if p.stem in KNOWN_HARNESS_BUGS:
+            marks.append(pytest.mark.xfail(reason=KNOWN_HARNESS_BUGS[p.stem], run=False))
+        out.append(pytest.param(p, id=p.stem, marks=marks))
+    return out
+
+
+@pytest.mark.parametrize("path", _params())
+def test_scenario_passes(path: Path) -> None:
+    record = run(load_scenario(path)).record
+    failed = [
+        f"{m.name} = {m.value} not in [{m.low}, {m.high}]"
+        for m in record.measurements
+        if m.outcome == "FAIL"
+    ] + [f"{c.name}: {c.detail}" for c in record.checks if c.outcome == "FAIL"]
+    assert record.outcome == "PASS", (
+        f"{path.name}: {record.outcome} (final phase {record.final_phase}, "
+        f"error {record.error}); failed: " + "; ".join(failed)
+    )
+
+
+def _matrix_rows() -> list[list[str]]:
+    """Table rows of docs/faults.md's matrix (cells stripped), header and rule excluded."""
+    rows = []
+    for line in MATRIX.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("|") or set(line) <= set("|-: "):
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if cells[0].lower() == "fault":
+            continue
+        rows.append(cells)
+    return rows
+
+
+COVERED_BY = re.compile(r"`((?:scenarios|tests)/[\w./-]+?)(?:::(\w+))?`")
+
+
+def test_every_matrix_row_names_an_existing_scenario_or_test() -> None:
+    rows = _matrix_rows()
+    assert len(rows) >= 20, "docs/faults.md lost its matrix"
+    for cells in rows:
+        refs = COVERED_BY.findall(cells[-1])
+        assert refs, f"row {cells[0]!r} names no scenario or test in its last column"
+        for path, func in refs:
+            target = ROOT / path
+            assert target.is_file(), f"row {cells[0]!r}: {path} does not exist"
+            if func:
+                assert re.search(rf"^def {func}\(", target.read_text(), re.M), (
+                    f"row {cells[0]!r}: {path} has no test {func}"
+                )
+
+
+def test_every_fault_scenario_is_in_the_matrix() -> None:
+    named = {path for cells in _matrix_rows() for path, _ in COVERED_BY.findall(cells[-1])}
+    faults = [p.name for p in SCENARIOS if p.stem.startswith("fault-")]
+    missing = [name for name in faults if f"scenarios/{name}" not in named]
+    assert not missing, f"fault scenarios missing from docs/faults.md: {missing}"
