@@ -53,6 +53,13 @@ COLUMNS: tuple[str, ...] = (
     "cmd_ring_speed_m_s",
     "cmd_hook_motor_v_0",
     "cmd_hook_motor_v_1",
+    "cmd_ring_centring",
+    "cmd_latch_arm",
+    "cmd_latch_release",
+    "cmd_seal_valve_open",
+    "cmd_tunnel_valve_open",
+    "cmd_tunnel_vent_open",
+    "cmd_pushrods_fire",
 )
 
 _NAN_TRUTH = (math.nan,) * 9
@@ -113,6 +120,13 @@ class TelemetryRecorder:
                 cmd.brake_slip_n,
                 cmd.ring_speed_m_s,
                 *cmd.hook_motor_v,
+                cmd.ring_centring,
+                cmd.latch_arm,
+                cmd.latch_release,
+                cmd.seal_valve_open,
+                cmd.tunnel_valve_open,
+                cmd.tunnel_vent_open,
+                cmd.pushrods_fire,
             )
         )
         self._phases.append(phase)

@@ -127,6 +127,13 @@ def test_ctrl_c_leaves_an_aborted_record_and_the_telemetry(tmp_path: Path) -> No
     hal = open_hal("sim://")  # compiles (or loads) the plant's kernels into numba's disk cache,
     hal.write(ActuatorCommand())  # so the child below starts its loop within a second or two
     hal.close()
+    # the nominal docking held mated for an hour: long enough that SIGINT lands in the loop
+    text = (ROOT / "scenarios" / "nominal.toml").read_text()
+    text = text.replace('stop_on_phase = ["MATED"]', "").replace(
+        "duration_s = 1500", "duration_s = 3600"
+    )
+    long_run = tmp_path / "long.toml"
+    long_run.write_text(text)
     out = tmp_path / "run"
     proc = subprocess.Popen(
         [
@@ -134,7 +141,7 @@ def test_ctrl_c_leaves_an_aborted_record_and_the_telemetry(tmp_path: Path) -> No
             "-m",
             "hil.cli",
             "run",
-            str(ROOT / "scenarios" / "nominal.toml"),
+            str(long_run),
             "--out",
             str(out),
             "-q",
