@@ -33,6 +33,9 @@ class FaultyHal:
         self._rng = rng
         self._active: list[tuple[Fault, Any]] = []
         self._frozen: SensorFrame | None = None
+        self.source_t_s = 0.0
+        """Time stamp of the newest frame the backend produced, s: the run's clock even
+        while a dropout fault feeds the controller a frozen frame."""
 
     @property
     def capabilities(self) -> frozenset[str]:
@@ -67,6 +70,7 @@ class FaultyHal:
 
     def read(self) -> SensorFrame:
         frame = self.inner.read()
+        self.source_t_s = frame.t_s
         if not self._active:
             return frame
         if self._frozen is not None:

@@ -214,7 +214,8 @@ class _Session:
         """Read, fire what is due, step, check, record, write. True when the run is over."""
         hal, ctl, record = self.hal, self.ctl, self.record
         frame = hal.read()
-        t = frame.t_s
+        # the backend's clock, not the (possibly frozen, by a dropout fault) frame's
+        t = hal.source_t_s
         record.sim_time_s = t
         commands = self.commands
         while commands and commands[0].t_s <= t:

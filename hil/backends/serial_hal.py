@@ -42,6 +42,8 @@ from controller.protocol import messages as m
 from controller.types import ActuatorCommand, InitialConditions, PlantFault, SensorFrame, Truth
 
 _OUR_OPTIONS = ("baud", "timeout_ms", "period")
+_ATTEMPTS = 3
+"""Tries of an idempotent request (Hello, mode, simulation setup) before a link fault."""
 _PYSERIAL_SCHEMES = ("socket", "rfc2217", "loop", "spy", "hwgrep", "alt", "cp2110")
 
 
@@ -171,24 +173,46 @@ class SerialHal:
                 self._lock.wait(left)
 
     def _request(self, msg: m.Message, what: str) -> None:
-        seq = self._send(msg)
-        reply = self._wait_reply(
-            lambda p: (
-                isinstance(p.msg, m.Verification)
-                and p.msg.tc_seq_count == seq
-                and p.msg.subtype
-                in (m.ST_VERIF_COMPLETE_OK, m.ST_VERIF_ACCEPT_FAIL, m.ST_VERIF_COMPLETE_FAIL)
-            ),
-            what,
-        )
+        """Send an idempotent TC and wait for its completion report, retrying on silence.
+
+        A lossy link (a UART with noise, or a device with link faults switched on)
+        can lose the TC or its report; the requests sent this way (mode, simulation
+        setup, fault injection) are idempotent, so sending again is safe.
+        """
+        for attempt in range(_ATTEMPTS):
+            seq = self._send(msg)
+            try:
+                reply = self._wait_reply(
+                    lambda p, seq=seq: (
+                        isinstance(p.msg, m.Verification)
+                        and p.msg.tc_seq_count == seq
+                        and p.msg.subtype
+                        in (
+                            m.ST_VERIF_COMPLETE_OK,
+                            m.ST_VERIF_ACCEPT_FAIL,
+                            m.ST_VERIF_COMPLETE_FAIL,
+                        )
+                    ),
+                    what,
+                )
+                break
+            except LinkError:
+                if self._error or attempt == _ATTEMPTS - 1:
+                    raise
         v = reply.msg
         assert isinstance(v, m.Verification)
         if not v.success:
             raise LinkError(f"device refused {what}: error code {v.error_code} ({v.error_data})")
 
     def _handshake(self) -> None:
-        self._send(m.HelloRequest())
-        reply = self._wait_reply(lambda p: isinstance(p.msg, m.Hello), "Hello")
+        for attempt in range(_ATTEMPTS):
+            self._send(m.HelloRequest())
+            try:
+                reply = self._wait_reply(lambda p: isinstance(p.msg, m.Hello), "Hello")
+                break
+            except LinkError:
+                if self._error or attempt == _ATTEMPTS - 1:
+                    raise
         hello = reply.msg
         assert isinstance(hello, m.Hello)
         if hello.protocol_version[0] != m.PROTOCOL_VERSION[0]:

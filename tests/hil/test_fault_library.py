@@ -1,7 +1,10 @@
-"""The scenario library: every scenarios/*.toml passes on sim://, and docs/faults.md is complete.
+"""The scenario library: every scenarios/*.toml passes, and docs/faults.md is complete.
 
-Each scenario is one test, so ``pytest -n 2`` (pytest-xdist) spreads the library
-over the cores; ``dockhil suite scenarios/`` runs the same files in parallel.
+The library runs on the backend the pytest plugin is given (``--hal-url``, default
+``sim://``); CI runs it on ``sim://`` and again over the virtual microcontroller's
+pty (``--hal-url vmcu://``). Each scenario is one test, so ``pytest -n 2``
+(pytest-xdist) spreads the library over the cores; ``dockhil suite scenarios/``
+runs the same files in parallel.
 """
 
 from __future__ import annotations
@@ -17,29 +20,11 @@ from hil.scenario import load_scenario
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))
 MATRIX = ROOT / "docs" / "faults.md"
-
-# Scenarios that cannot run to completion because of a known harness bug (docs/faults.md).
-KNOWN_HARNESS_BUGS = {
-    "fault-sensor-dropout": (
-        "hil/runner.py times faults and the run's end by the (frozen) frame clock, so a "
-        "sensor_dropout never clears and the run never ends"
-    ),
-}
-
-
-def _params() -> list[object]:
-    out: list[object] = []
-    for p in SCENARIOS:
-        marks = [pytest.mark.slow]
-        if p.stem in KNOWN_HARNESS_BUGS:
-            marks.append(pytest.mark.xfail(reason=KNOWN_HARNESS_BUGS[p.stem], run=False))
-        out.append(pytest.param(p, id=p.stem, marks=marks))
-    return out
-
-
-@pytest.mark.parametrize("path", _params())
-def test_scenario_passes(path: Path) -> None:
-    record = run(load_scenario(path)).record
+@pytest.mark.slow
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_scenario_passes(path: Path, hal_url: str) -> None:
+    url = None if hal_url == "sim://" else hal_url
+    record = run(load_scenario(path), hal_url=url).record
     failed = [
         f"{m.name} = {m.value} not in [{m.low}, {m.high}]"
         for m in record.measurements
@@ -84,6 +69,6 @@ def test_every_matrix_row_names_an_existing_scenario_or_test() -> None:
 
 def test_every_fault_scenario_is_in_the_matrix() -> None:
     named = {path for cells in _matrix_rows() for path, _ in COVERED_BY.findall(cells[-1])}
-    faults = [p.name for p in SCENARIOS if p.stem.startswith("fault-")]
-    missing = [name for name in faults if f"scenarios/{name}" not in named]
+    faults = [p.relative_to(ROOT).as_posix() for p in SCENARIOS]
+    missing = [f for f in faults if Path(f).name.startswith("fault-") and f not in named]
     assert not missing, f"fault scenarios missing from docs/faults.md: {missing}"
