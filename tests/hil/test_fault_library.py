@@ -20,6 +20,8 @@ from hil.scenario import load_scenario
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))
 MATRIX = ROOT / "docs" / "faults.md"
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 def test_scenario_passes(path: Path, hal_url: str) -> None:
