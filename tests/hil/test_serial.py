@@ -106,16 +106,27 @@ def short(name: str, **changes: object) -> object:
     return dataclasses.replace(s, **changes)
 
 
+def _top_sequence(phases: list[dict[str, object]]) -> list[str]:
+    out: list[str] = []
+    for p in phases:
+        top = str(p["phase"]).split(".")[0]
+        if not out or out[-1] != top:
+            out.append(top)
+    return out
+
+
 def test_lockstep_over_pty_matches_in_process(vmcu_pty: tuple[subprocess.Popen[str], str]) -> None:
     """Same scenario, same seed: the pty run takes the same phases and measures within 1 %."""
     _, path = vmcu_pty
-    scenario = short("nominal", duration_s=40.0, stop_on_phase=(), expect=())
+    scenario = load_scenario(ROOT / "scenarios" / "nominal.toml")  # to MATED
     local = run(scenario).record  # type: ignore[arg-type]
     remote = run(scenario, hal_url=path).record  # type: ignore[arg-type]
     assert remote.outcome == local.outcome
-    top = [p["phase"].split(".")[0] for p in local.phases]
-    assert [p["phase"].split(".")[0] for p in remote.phases] == top
-    assert "BUFFERING" in top
+    # the top-level phase sequence must match; sub-state changes inside a phase may
+    # differ where the wire's fixed-point quantisation moves a threshold crossing
+    top = _top_sequence(local.phases)
+    assert _top_sequence(remote.phases) == top
+    assert top[-1] == "MATED"
     assert any(m.value is not None for m in remote.measurements if m.name.startswith("energy"))
     for a, b in zip(local.measurements, remote.measurements, strict=True):
         if a.value is None:
@@ -123,7 +134,7 @@ def test_lockstep_over_pty_matches_in_process(vmcu_pty: tuple[subprocess.Popen[s
         assert b.value == pytest.approx(a.value, rel=0.01, abs=1e-3), a.name
     assert remote.link["bad_crc"] == 0
     assert remote.link["seq_gaps"] == 0
-    assert remote.link["hk_frames"] >= 4000
+    assert remote.link["hk_frames"] >= 25_000
 
 
 def test_killed_device_ends_safe_with_records(tmp_path: Path) -> None:
