@@ -3,7 +3,8 @@
 Any pyserial port works: a device path (``/dev/ttyACM0``, a pty), a
 ``serial://`` URL, or pyserial's own URLs (``socket://``, ``rfc2217://``,
 ``loop://``, ``spy://``, ``hwgrep://``) passed straight through. Our options
-(``baud``, ``timeout_ms``) are taken off the query string; the rest goes to
+(``baud``; ``timeout_ms``, the wait for a reply; ``stale_ms``, the host watchdog,
+default ``HOUSEKEEPING_STALE_MS`` of the ICD) are taken off the query string; the rest goes to
 pyserial.
 
 A reader thread owns the receive side: it reads whatever has arrived, feeds
@@ -41,7 +42,7 @@ from controller.protocol import codec
 from controller.protocol import messages as m
 from controller.types import ActuatorCommand, InitialConditions, PlantFault, SensorFrame, Truth
 
-_OUR_OPTIONS = ("baud", "timeout_ms", "period")
+_OUR_OPTIONS = ("baud", "timeout_ms", "stale_ms", "period")
 _ATTEMPTS = 3
 """Tries of an idempotent request (Hello, mode, simulation setup) before a link fault."""
 _PYSERIAL_SCHEMES = ("socket", "rfc2217", "loop", "spy", "hwgrep", "alt", "cp2110")
@@ -71,6 +72,7 @@ class SerialHal:
         try:
             self._baud = int(ours.get("baud", "921600"))
             self._timeout_s = float(ours.get("timeout_ms", "1000")) / 1000.0
+            self._stale_ms = float(ours.get("stale_ms", str(m.HOUSEKEEPING_STALE_MS)))
         except ValueError as exc:
             raise ConfigError(f"{url!r}: bad option: {exc}") from None
         try:
@@ -246,7 +248,7 @@ class SerialHal:
         return (self.hello.period_us if self.hello else 1000) / 1e6
 
     def read(self) -> SensorFrame:
-        stale_s = m.HOUSEKEEPING_STALE_MS / 1000.0
+        stale_s = self._stale_ms / 1000.0
         with self._lock:
             if self.lockstep or self._frame is None:
                 # lockstep: the report of the step just requested; real time: the first one
@@ -264,7 +266,7 @@ class SerialHal:
             elif time.monotonic() - self._frame_wall > stale_s:
                 raise LinkError(
                     f"housekeeping from {self.url!r} stale for more than "
-                    f"{m.HOUSEKEEPING_STALE_MS} ms (device gone?)"
+                    f"{self._stale_ms:g} ms (device gone?)"
                 )
             return frame
 

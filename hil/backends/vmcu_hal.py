@@ -26,7 +26,7 @@ def vmcu_command(options: dict[str, str]) -> list[str]:
         cmd.append("--realtime")
     for key in sorted(_FLAGS & set(options)):
         cmd += [f"--{key.replace('_', '-')}", options[key]]
-    unknown = set(options) - _FLAGS - {"realtime", "timeout_ms"}
+    unknown = set(options) - _FLAGS - {"realtime", "timeout_ms", "stale_ms"}
     if unknown:
         raise ConfigError(f"vmcu:// does not know option(s) {', '.join(sorted(unknown))}")
     return cmd
@@ -38,7 +38,7 @@ class VmcuHal(SerialHal):
     def __init__(self, url: str, **overrides: str) -> None:
         _, _, options = parse_url(url)
         options.update(overrides)
-        timeout = options.get("timeout_ms")
+        host_options = {k: options[k] for k in ("timeout_ms", "stale_ms") if k in options}
         self._child = subprocess.Popen(
             vmcu_command(options),
             stdout=subprocess.PIPE,
@@ -50,9 +50,8 @@ class VmcuHal(SerialHal):
         if not path:
             code = self._child.wait(timeout=5)
             raise LinkError(f"the virtual microcontroller did not start (exit code {code})")
-        extra = {"timeout_ms": timeout} if timeout else {}
         try:
-            super().__init__(path, **extra)
+            super().__init__(path, **host_options)
         except BaseException:
             self._stop_child()
             raise

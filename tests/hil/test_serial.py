@@ -195,7 +195,11 @@ def test_realtime_over_pty_reaches_mated_without_link_loss() -> None:
     from hil.realtime import SchedulerRequest
 
     scenario = load_scenario(ROOT / "scenarios" / "nominal.toml")
-    hal = open_hal("vmcu://?realtime=1&speedup=10&period_ms=10")
+    # The host watchdog is relaxed from the ICD's 100 ms to 2 s: CI shares two cores
+    # between this loop, the device process and other tests, and this test is about
+    # the protocol reaching MATED without loss, not about timing (docs/timing.md has
+    # the timing figures, measured on their own).
+    hal = open_hal("vmcu://?realtime=1&speedup=10&period_ms=10&stale_ms=2000")
     result = run(scenario, hal=hal, realtime=SchedulerRequest(), rate_hz=1000.0)
     rec = result.record
     assert rec.final_phase.split(".")[0] == "MATED", (rec.final_phase, rec.error)
