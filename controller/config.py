@@ -34,6 +34,10 @@ class ControllerConfig:
     """Longest frame-time gap (or run of bad frames) tolerated before going SAFE."""
     max_consecutive_bad_frames: int = 200
     """Bad frames in a row (frozen or backwards clock, implausible values) before going SAFE."""
+    max_repeated_frames: int = 3
+    """The same frame (same seq and time stamp) seen again this many cycles in a row is
+    "no new data yet" (a real-time host woke before the device's next report): the last
+    command is kept. One more repeat and the frame counts as bad (frozen clock)."""
     bus_undervoltage_v: float = 22.0
     """Below this bus voltage the drives are held off; the phase resumes when it recovers."""
     ring_extension_disagreement_m: float = 0.005

@@ -41,7 +41,7 @@ from transitions import Machine, MachineError
 from controller import interlocks, laws
 from controller.config import ControllerConfig
 from controller.events import CommandResult, Event
-from controller.monitor import BAD, HOLD, FrameMonitor
+from controller.monitor import BAD, HOLD, REPEAT, FrameMonitor
 from controller.phases import COMMANDS, INITIAL_PHASE, TRANSITIONS, Phase, rows_from
 from controller.types import SAFE_COMMAND, ActuatorCommand, SensorFrame
 
@@ -284,6 +284,8 @@ class _Core:
         self.seq += 1
         mon = self.mon
         status = mon.check(frame)
+        if status == REPEAT:
+            return self.last_cmd  # no new sample since last cycle: keep the last command
         if frame.t_s == frame.t_s:
             self.t_s = frame.t_s if frame.t_s > self.t_s or self.frame is None else self.t_s
         if status != self.status:

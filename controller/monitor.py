@@ -36,6 +36,10 @@ from controller.types import SensorFrame
 OK = 0
 HOLD = 1
 BAD = 2
+REPEAT = 3
+"""The very frame seen last cycle again (same ``seq`` and ``t_s``): in real time the
+host woke before the device's next report. Not bad data, no new data: the controller
+keeps its last command, for at most ``max_repeated_frames`` cycles in a row."""
 
 
 def make_plausibility_check(cfg: ControllerConfig) -> Callable[[SensorFrame], str | None]:
@@ -215,6 +219,7 @@ class FrameMonitor:
     seal_fault: str | None = None
     data_lost: bool = False
     dt_s: float = 0.0
+    repeats: int = 0
     check_fn: Callable[[SensorFrame], str | None] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -236,6 +241,12 @@ class FrameMonitor:
         t = frame.t_s
         seq = frame.seq
         last_seq = self.last_seq
+        if seq == last_seq and t == self.last_t_s and self.consecutive_bad == 0:
+            self.repeats += 1
+            if self.repeats <= cfg.max_repeated_frames:
+                return REPEAT
+        else:
+            self.repeats = 0
         if last_seq is not None and seq != last_seq + 1 and seq > last_seq:
             self.seq_gaps += 1
         self.last_seq = seq

@@ -9,7 +9,15 @@ import pytest
 from ctl_frames import make_frame
 
 from controller.config import ControllerConfig
-from controller.monitor import BAD, HOLD, OK, FrameMonitor, implausible, seal_sensors_fault
+from controller.monitor import (
+    BAD,
+    HOLD,
+    OK,
+    REPEAT,
+    FrameMonitor,
+    implausible,
+    seal_sensors_fault,
+)
 
 NAN = math.nan
 INF = math.inf
@@ -71,6 +79,29 @@ def test_time_must_advance(cfg: ControllerConfig) -> None:
     assert _feed(mon, [0.0, 0.001, 0.001, 0.0005, 0.002]) == [OK, OK, BAD, BAD, OK]
     assert mon.reason == ""
     assert not mon.data_lost
+
+
+def test_the_same_frame_again_is_no_new_data_then_bad() -> None:
+    """Real time: the host may wake before the next report; a few repeats are not bad data."""
+    cfg = ControllerConfig(max_repeated_frames=3)
+    mon = FrameMonitor(cfg)
+    first, again = make_frame(t_s=0.0, seq=0), make_frame(t_s=0.001, seq=1)
+    statuses = [mon.check(f) for f in (first, again, again, again, again, again)]
+    assert statuses == [OK, OK, REPEAT, REPEAT, REPEAT, BAD]
+    assert mon.reason == "t_s_not_advancing"
+    assert mon.check(make_frame(t_s=0.002, seq=2)) == OK
+
+
+def test_controller_keeps_its_command_on_a_repeated_frame() -> None:
+    from controller.machine import DockingController
+
+    ctl = DockingController()
+    ctl.command("dock", 0.0)
+    frame = make_frame(t_s=0.5, seq=5)
+    ctl.step(make_frame(t_s=0.49, seq=4))
+    cmd = ctl.step(frame)
+    assert ctl.step(frame) is cmd
+    assert [e for e in ctl.drain_events() if e.kind == "fault"] == []
 
 
 def test_frozen_clock_persisting_goes_to_data_lost() -> None:
