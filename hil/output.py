@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -89,9 +90,10 @@ def print_summary(console: Console, record: RunRecord, paths: dict[str, Path]) -
         style = "green" if c.outcome == "PASS" else "red"
         table.add_row(c.name, c.detail, "", "", "", f"[{style}]{c.outcome}[/{style}]")
     console.print(table)
-    faults = [e for e in record.events if e["kind"] not in ("phase", "command_accepted")]
-    if faults:
-        console.print(f"{len(faults)} events (faults, aborts, rejected commands); see result.json")
+    kinds = Counter(e["kind"] for e in record.events if e["kind"] != "phase")
+    if kinds:
+        listed = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
+        console.print(f"events: {listed} (details in result.json)")
     colour = "green" if record.outcome == "PASS" else "red"
     rtf = record.timing.get("real_time_factor")
     speed = f", {rtf:.0f}x real time" if rtf else ""
