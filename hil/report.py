@@ -205,6 +205,20 @@ def make_figures(cols: Columns, record: dict[str, Any]) -> dict[str, bytes]:
     shade(ax)
     ax.legend(loc="upper left", fontsize=7)
     save("seals", fig)
+
+    hists = record.get("timing", {}).get("histograms", {})
+    if any(h.get("counts") for h in hists.values()):
+        fig, axes = plt.subplots(1, len(hists), figsize=(10, 2.8), squeeze=False)
+        for ax, (name, h) in zip(axes[0], sorted(hists.items()), strict=True):
+            if h.get("counts"):
+                ax.stairs(h["counts"], h["edges_us"], fill=True, alpha=0.7)
+                ax.set_xscale("log")
+                ax.set_yscale("log")
+            ax.set_xlabel(f"{name.removesuffix('_us')} [us]")
+            ax.set_ylabel("cycles")
+            ax.grid(True, alpha=0.3)
+        axes[0][0].set_title(f"Loop timing ({record.get('timing', {}).get('mode', '')})")
+        save("timing", fig)
     return figs
 
 

@@ -116,6 +116,8 @@ def test_junit_and_report(short_run: tuple[object, dict[str, Path]]) -> None:
     assert suite is not None
     names = [c.get("name") for c in suite.iter("testcase")]
     assert "peak_axial_load_n" in names
+    for png in ("phases", "motion", "loads", "energy", "hooks", "seals", "timing"):
+        assert (paths["report"].parent / f"{png}.png").is_file(), png
     html = paths["report"].read_text()
     assert html.count("data:image/png;base64,") >= 6
     assert "peak_axial_load_n" in html
