@@ -16,6 +16,7 @@ import pytest
 
 from hil.runner import run
 from hil.scenario import load_scenario
+from tests.hil.golden import digests, stored
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))
@@ -26,7 +27,8 @@ MATRIX = ROOT / "docs" / "faults.md"
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 def test_scenario_passes(path: Path, hal_url: str) -> None:
     url = None if hal_url == "sim://" else hal_url
-    record = run(load_scenario(path), hal_url=url).record
+    result = run(load_scenario(path), hal_url=url)
+    record = result.record
     failed = [
         f"{m.name} = {m.value} not in [{m.low}, {m.high}]"
         for m in record.measurements
@@ -36,6 +38,12 @@ def test_scenario_passes(path: Path, hal_url: str) -> None:
         f"{path.name}: {record.outcome} (final phase {record.final_phase}, "
         f"error {record.error}); failed: " + "; ".join(failed)
     )
+    if url is None:
+        # on sim:// the run must match its golden digests bit for bit (tests/hil/golden.py)
+        assert digests(result) == stored().get(path.stem), (
+            f"{path.name}: telemetry or record differs from tests/hil/golden.json; if the "
+            "change of behaviour is deliberate, re-record with python -m tests.hil.golden --update"
+        )
 
 
 def _matrix_rows() -> list[list[str]]:
