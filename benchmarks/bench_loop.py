@@ -15,9 +15,10 @@ from typing import Any
 
 import pytest
 
-from controller.hal import Hal, SimControl, open_hal
+from controller.hal import Hal, SimControl
 from controller.machine import DockingController
 from controller.types import InitialConditions
+from hil.backends import open_hal
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,11 +1,13 @@
 """The hardware abstraction layer: one small protocol, backends chosen by URL.
 
 The harness owns the loop ``frame = hal.read(); cmd = controller.step(frame);
-hal.write(cmd)``; the controller never calls the HAL. Backends are looked up
-by URL scheme in :data:`BACKENDS`, a plain table of ``(module, class)`` names
-imported lazily, the way ``pyserial.serial_for_url`` and python-can's
-``Bus(interface=...)`` do it. That keeps ``controller`` free of imports from
-``sim_bridge`` and ``hil`` while ``open_hal("sim://...")`` still works.
+hal.write(cmd)``; the controller never calls the HAL. This module holds only
+the seam: the :class:`Hal` protocol every backend provides, the optional
+extras a harness may use where a backend has them (declared here as
+protocols, so nothing is reached by ``getattr``), and URL parsing helpers the
+backends share. The table of backends by URL scheme lives with the backends
+(:mod:`hil.backends`), so ``controller`` names no module of ``sim_bridge`` or
+``hil``.
 
 Lockstep backends advance simulated time by exactly one control period in
 ``write``; ``read`` then returns the frame sampled at the new time.
@@ -13,13 +15,11 @@ Lockstep backends advance simulated time by exactly one control period in
 
 from __future__ import annotations
 
-import importlib
-import os
 from collections.abc import Mapping
 from typing import Protocol, runtime_checkable
 from urllib.parse import parse_qsl, urlsplit
 
-from controller.errors import ConfigError, HalError, UnknownBackendError
+from controller.errors import ConfigError
 from controller.types import ActuatorCommand, InitialConditions, PlantFault, SensorFrame, Truth
 
 # Capability names a backend may advertise (tests gate on them).
@@ -60,65 +60,12 @@ class Hal(Protocol):
         ...
 
 
-HAL_URL_ENV = "DOCKHIL_HAL_URL"
-
-#: scheme -> (module, class). The class is called as ``cls(url, **options)``
-#: with the URL's query parameters as string options.
-BACKENDS: dict[str, tuple[str, str]] = {
-    "sim": ("sim_bridge.backend", "SimHal"),
-    "serial": ("hil.backends.serial_hal", "SerialHal"),
-    "vmcu": ("hil.backends.vmcu_hal", "VmcuHal"),
-    # pyserial's own URL handlers, passed straight through to the serial backend
-    "socket": ("hil.backends.serial_hal", "SerialHal"),
-    "rfc2217": ("hil.backends.serial_hal", "SerialHal"),
-    "loop": ("hil.backends.serial_hal", "SerialHal"),
-    "spy": ("hil.backends.serial_hal", "SerialHal"),
-    "hwgrep": ("hil.backends.serial_hal", "SerialHal"),
-}
-
-
 def parse_url(url: str) -> tuple[str, str, dict[str, str]]:
     """Split a HAL URL into (scheme, location, options). A bare path has scheme ``''``."""
     parts = urlsplit(url)
     options = dict(parse_qsl(parts.query, keep_blank_values=True))
     location = parts.netloc + parts.path
     return parts.scheme, location, options
-
-
-def backend_class(url: str) -> type[Hal]:
-    """Resolve the backend class for ``url`` from :data:`BACKENDS`."""
-    scheme, _, _ = parse_url(url)
-    if scheme == "" and url.startswith("/"):
-        scheme = "serial"  # a plain device path, e.g. /dev/ttyACM0 or a pty
-    try:
-        module_name, class_name = BACKENDS[scheme]
-    except KeyError:
-        known = ", ".join(sorted(f"{s}://" for s in BACKENDS))
-        raise UnknownBackendError(
-            f"no HAL backend for URL {url!r} (known schemes: {known}, or a device path)"
-        ) from None
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise HalError(
-            f"backend {scheme}:// needs {module_name}, which failed to import: {exc}"
-        ) from exc
-    cls: type[Hal] = getattr(module, class_name)
-    return cls
-
-
-def open_hal(url: str | None = None, **overrides: str) -> Hal:
-    """Open the backend named by ``url`` (or ``$DOCKHIL_HAL_URL``, or ``sim://``).
-
-    ``overrides`` add to or replace the URL's query options.
-    """
-    if url is None:
-        url = os.environ.get(HAL_URL_ENV, "sim://")
-    cls = backend_class(url)
-    try:
-        return cls(url, **overrides)  # type: ignore[call-arg]
-    except TypeError as exc:
-        raise ConfigError(f"backend for {url!r} rejected its options: {exc}") from exc
 
 
 def option_float(options: Mapping[str, str], name: str, default: float) -> float:
@@ -139,6 +86,38 @@ def option_int(options: Mapping[str, str], name: str, default: int) -> int:
         return int(options[name])
     except ValueError:
         raise ConfigError(f"URL option {name}={options[name]!r} is not an integer") from None
+
+
+@runtime_checkable
+class LinkCounters(Protocol):
+    """A backend with a link (serial, TCP) counts what crossed it."""
+
+    def link_counters(self) -> dict[str, int]:
+        """Decoder rejects, frames and bytes each way, since the link was opened."""
+        ...
+
+
+@runtime_checkable
+class ArrivalStamps(Protocol):
+    """A backend that knows when (host monotonic clock) each frame's bytes arrived."""
+
+    def last_arrival_ns(self) -> int | None:
+        """Monotonic ns at which the frame last returned by ``read`` arrived."""
+        ...
+
+
+@runtime_checkable
+class SourceClock(Protocol):
+    """A wrapper whose controller-facing frames may lag the backend's own clock.
+
+    A sensor dropout fault feeds the controller a frozen frame while the
+    backend's time goes on; the run's schedule follows ``source_t_s``.
+    """
+
+    @property
+    def source_t_s(self) -> float:
+        """Time stamp of the newest frame the backend produced, s."""
+        ...
 
 
 @runtime_checkable

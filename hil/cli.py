@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import math
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -136,14 +138,34 @@ def cmd_timing(args: argparse.Namespace) -> int:
 
     from hil.timing import format_table, measure
 
-    if args.rate <= 0 or args.seconds <= 0:
-        raise ConfigError("--rate and --seconds must be positive")
-    summary = measure(args.hal, args.rate, args.seconds, _scheduler_request(args))
+    for name in ("rate", "seconds", "floor_seconds"):
+        value = getattr(args, name)
+        if not (math.isfinite(value) and value > 0):
+            raise ConfigError(f"--{name.replace('_', '-')} must be a positive number, not {value}")
+    if args.max_missed is not None and not 0.0 <= args.max_missed <= 1.0:
+        raise ConfigError(f"--max-missed is a fraction in [0, 1], not {args.max_missed}")
+    summary = measure(
+        args.hal,
+        args.rate,
+        args.seconds,
+        _scheduler_request(args),
+        floor_seconds=args.floor_seconds,
+    )
     if args.json:
         print(json.dumps(summary))
     else:
         print(format_table(summary))
-    return EXIT_PASS if "error" not in summary else EXIT_FAIL
+    if "error" in summary:
+        return EXIT_FAIL
+    if args.max_missed is not None and summary["missed_fraction"] > args.max_missed:
+        print(
+            f"dockhil: the loop missed {summary['missed_fraction'] * 100:.3f} % of its cycles, "
+            f"more than --max-missed {args.max_missed * 100:g} % (the host's floor missed "
+            f"{summary['floor']['missed_fraction'] * 100:.3f} %)",
+            file=sys.stderr,
+        )
+        return EXIT_FAIL
+    return EXIT_PASS
 
 
 def _add_scheduler_options(group: argparse._ActionsContainer) -> None:
@@ -263,12 +285,27 @@ def build_parser() -> argparse.ArgumentParser:
         "timing",
         help="measure the control loop alone at a fixed rate",
         description="Run read -> controller.step -> write at a fixed rate on absolute deadlines "
-        "and print execution time, lateness, period, missed cycles and sensor-to-command latency.",
+        "and print execution time, lateness, period, missed cycles and sensor-to-command latency, "
+        "beside the host's own floor measured first the way cyclictest does.",
     )
     p.add_argument("--hal", default="sim://", help="HAL URL (e.g. a pty of 'dockhil vmcu --pty')")
     p.add_argument("--rate", type=float, default=1000.0, help="loop rate, Hz (default 1000)")
     p.add_argument("--seconds", type=float, default=10.0, help="how long to run, s (default 10)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    p.add_argument(
+        "--floor-seconds",
+        type=float,
+        default=3.0,
+        help="how long to measure the host's floor first (a bare loop on the same deadlines), "
+        "s (default 3)",
+    )
+    p.add_argument(
+        "--max-missed",
+        type=float,
+        default=None,
+        metavar="FRACTION",
+        help="exit 1 when the loop misses more than this fraction of its cycles (e.g. 0.01)",
+    )
     _add_scheduler_options(p)
     p.set_defaults(func=cmd_timing)
 
@@ -296,7 +333,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("dockhil: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return _closed_pipe()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return _closed_pipe()
     return code
+
+
+def _closed_pipe() -> int:
+    """The reader of our output went away (``dockhil timing --json | head``): not an error.
+
+    Python would report the failed flush at exit; pointing stdout at /dev/null
+    first lets the interpreter end quietly, with the shell's code for SIGPIPE.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 141
 
 
 if __name__ == "__main__":

@@ -17,13 +17,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
 from controller.errors import DockhilError
-from controller.hal import FAULT_INJECTION, HAL_URL_ENV, HARDWARE, Hal, SimControl, open_hal
+from controller.hal import FAULT_INJECTION, HARDWARE, Hal, SimControl
 from controller.machine import DockingController
-from controller.types import ActuatorCommand, InitialConditions, PlantFault, SensorFrame
+from controller.types import InitialConditions, PlantFault, SensorFrame
+from hil.backends import HAL_URL_ENV, open_hal
+from hil.loop import ControlLoop
 from hil.telemetry import TelemetryRecorder
 
 
@@ -32,15 +35,30 @@ class DutTimeoutError(AssertionError):
 
 
 class Dut:
-    """The device under test: a controller closed around a HAL, stepped on demand."""
+    """The device under test: a controller closed around a HAL, stepped on demand.
+
+    It drives the harness's one loop (:class:`hil.loop.ControlLoop`), holding
+    the next frame read ahead so ``dut.frame`` and ``dut.t_s`` are what the
+    controller will be stepped on next. Interlocks are checked on every cycle
+    here too: a violating command is an ``interlock_violation`` event.
+    """
 
     def __init__(self, hal: Hal, controller: DockingController | None = None) -> None:
         self.hal = hal
         self.controller = controller or DockingController()
         self.telemetry = TelemetryRecorder()
-        self.frame: SensorFrame = hal.read()
-        self.last_command = ActuatorCommand()
-        self.events: list[tuple[float, str, str]] = []
+        self.loop = ControlLoop(hal, self.controller, telemetry=self.telemetry)
+        self.loop.peek()
+
+    @property
+    def frame(self) -> SensorFrame:
+        """The frame the controller will be stepped on next."""
+        return self.loop.peek()
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        """Events so far, ``{"t_s", "kind", "detail"}`` as in ``result.json``."""
+        return self.loop.events
 
     @property
     def t_s(self) -> float:
@@ -52,8 +70,7 @@ class Dut:
 
     def command(self, name: str) -> bool:
         """Issue an operator command now; True when the controller accepted it."""
-        result = self.controller.command(name, self.frame.t_s)
-        return bool(getattr(result, "accepted", result))
+        return self.loop.command(name)
 
     def inject(self, fault: PlantFault, active: bool = True) -> None:
         if not isinstance(self.hal, SimControl):
@@ -61,15 +78,9 @@ class Dut:
         self.hal.inject(fault, active)
 
     def cycle(self) -> SensorFrame:
-        """One control cycle: step the controller on the current frame, write, read."""
-        cmd = self.controller.step(self.frame)
-        for ev in self.controller.drain_events():
-            self.events.append((ev.t_s, ev.kind, ev.detail))
-        self.telemetry.record(self.frame, self.hal.truth(), self.controller.phase, cmd)
-        self.last_command = cmd
-        self.hal.write(cmd)
-        self.frame = self.hal.read()
-        return self.frame
+        """One control cycle on the current frame; returns the next frame."""
+        self.loop.cycle()
+        return self.loop.peek()
 
     def run_for(self, seconds: float) -> None:
         end = self.frame.t_s + seconds

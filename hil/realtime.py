@@ -23,7 +23,7 @@ import ctypes
 import ctypes.util
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -129,6 +129,67 @@ def restore_scheduler() -> None:
     """Back to SCHED_OTHER (e.g. after a timing measurement in a test process)."""
     with contextlib.suppress(PermissionError, OSError, AttributeError):
         os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
+
+
+@contextlib.contextmanager
+def scheduled(req: SchedulerRequest) -> Iterator[SchedulerGrant]:
+    """Apply ``req`` for the ``with`` block (floor and loop alike), then restore."""
+    grant = apply_scheduler(req)
+    try:
+        yield grant
+    finally:
+        if req.fifo_priority:
+            restore_scheduler()
+
+
+def _idle_tick() -> int | None:
+    return None
+
+
+def measure_floor(
+    period_s: float,
+    seconds: float,
+    spin_us: float = 0.0,
+    clock_ns: Callable[[], int] = time.monotonic_ns,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, Any]:
+    """The host's own timing floor: the same deadline loop with nothing to do.
+
+    What cyclictest measures: a thread that only wakes at absolute deadlines,
+    at the loop's rate and under the scheduler settings already applied
+    (call it inside :func:`scheduled`). Its misses and lateness are the
+    platform's (timer latency, other load, the hypervisor); whatever the real
+    loop shows above them is the loop's own doing.
+    """
+    stats = run_loop(
+        _idle_tick,
+        period_s,
+        seconds=seconds,
+        spin_us=spin_us,
+        max_overruns_in_row=2**62,
+        clock_ns=clock_ns,
+        sleep=sleep,
+    )
+    expected = stats.cycles + stats.missed_cycles
+    return {
+        "seconds": seconds,
+        "cycles": stats.cycles,
+        "missed_cycles": stats.missed_cycles,
+        "missed_fraction": stats.missed_cycles / expected if expected else 0.0,
+        "lateness_us": percentiles_us(np.asarray(stats.lateness_ns, dtype=np.int64)),
+    }
+
+
+def above_floor(loop: dict[str, Any], floor: dict[str, Any]) -> dict[str, float | None]:
+    """What the loop adds to the host's floor: missed cycles (percentage points) and
+    lateness percentiles (us), each loop minus floor."""
+    out: dict[str, float | None] = {
+        "missed_pp": (loop["missed_fraction"] - floor["missed_fraction"]) * 100.0
+    }
+    for q in ("p50", "p99", "p999"):
+        a, b = loop["lateness_us"][q], floor["lateness_us"][q]
+        out[f"lateness_{q}_us"] = None if a is None or b is None else a - b
+    return out
 
 
 def histogram_us(samples_ns: np.ndarray, bins: int = 40) -> dict[str, list[float]]:

@@ -10,10 +10,19 @@ import math
 import os
 import tempfile
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-PASS, FAIL, ERROR, ABORTED = "PASS", "FAIL", "ERROR", "ABORTED"
+
+class Outcome(StrEnum):
+    """The verdict of a run, a measurement or a check (``UNSET``: no limits to judge by)."""
+
+    PASS = "PASS"
+    FAIL = "FAIL"
+    ERROR = "ERROR"
+    ABORTED = "ABORTED"
+    UNSET = "UNSET"
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +34,7 @@ class Measurement:
     units: str
     low: float | None = None
     high: float | None = None
-    outcome: str = "UNSET"
+    outcome: Outcome = Outcome.UNSET
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +42,7 @@ class Check:
     """A non-numeric expectation (phase reached, event seen) and its verdict."""
 
     name: str
-    outcome: str
+    outcome: Outcome
     detail: str = ""
 
 
@@ -42,7 +51,7 @@ class RunRecord:
     scenario: str
     hal: str
     seed: int
-    outcome: str = ERROR
+    outcome: Outcome = Outcome.ERROR
     final_phase: str = "STANDBY"
     phases: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)

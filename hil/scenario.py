@@ -10,6 +10,7 @@ need a simulated one.
 
 from __future__ import annotations
 
+import difflib
 import math
 import tomllib
 from collections.abc import Callable, Mapping
@@ -18,26 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from controller.errors import ScenarioError
+from controller.phases import COMMANDS, Phase
 from controller.types import PLANT_FAULT_KINDS, InitialConditions
 
-PHASES = (
-    "STANDBY",
-    "READY",
-    "APPROACH",
-    "CONTACT",
-    "CAPTURE",
-    "BUFFERING",
-    "CORRECTION",
-    "RETRACTION",
-    "LOCKING",
-    "SEAL_CHECK",
-    "MATED",
-    "UNLOCKING",
-    "SEPARATION",
-    "ABORT",
-    "SAFE",
-)
-OPERATOR_COMMANDS = ("dock", "abort", "undock", "reset", "arm", "standby")
+PHASES: tuple[str, ...] = tuple(p.value for p in Phase)
+"""Top-level phase names a scenario may name (the controller's own)."""
+OPERATOR_COMMANDS: tuple[str, ...] = tuple(sorted(COMMANDS))
+"""Operator commands a scenario may issue (the controller's own)."""
 SENSOR_FAULT_KINDS = frozenset(
     {
         "sensor_stuck",  # a field freezes at its value when the fault starts
@@ -144,6 +132,8 @@ class _Reader:
         self.table = table
         self.where = where
         self.used: set[str] = set()
+        self.known: set[str] = set()
+        """Every key this table was asked for, present or not: the valid keys."""
 
     def _name(self, key: str) -> str:
         return f"{self.where}{key}"
@@ -152,13 +142,16 @@ class _Reader:
         return ScenarioError(self.path, self._name(key), expected)
 
     def has(self, key: str) -> bool:
+        self.known.add(key)
         return key in self.table
 
     def raw(self, key: str) -> Any:
+        self.known.add(key)
         self.used.add(key)
         return self.table[key]
 
     def string(self, key: str, default: str | None = None, choices: tuple[str, ...] = ()) -> str:
+        self.known.add(key)
         if key not in self.table:
             if default is None:
                 raise self.fail(key, "is missing (a string is required)")
@@ -173,6 +166,7 @@ class _Reader:
     def number(
         self, key: str, default: float | None = None, low: float = -math.inf, high: float = math.inf
     ) -> float:
+        self.known.add(key)
         if key not in self.table:
             if default is None:
                 raise self.fail(key, "is missing (a number is required)")
@@ -188,6 +182,7 @@ class _Reader:
         return number
 
     def integer(self, key: str, default: int, low: int = 0, high: int = 2**31 - 1) -> int:
+        self.known.add(key)
         if key not in self.table:
             return default
         value = self.raw(key)
@@ -200,6 +195,7 @@ class _Reader:
     def vector(
         self, key: str, n: int, default: tuple[float, ...], low: float, high: float
     ) -> tuple[float, ...]:
+        self.known.add(key)
         if key not in self.table:
             return default
         value = self.raw(key)
@@ -210,8 +206,11 @@ class _Reader:
     def finish(self) -> None:
         unknown = sorted(set(self.table) - self.used)
         if unknown:
-            known = ", ".join(sorted(self.used)) or "none"
-            raise self.fail(unknown[0], f"unknown key (keys used here: {known})")
+            key = unknown[0]
+            close = difflib.get_close_matches(key, sorted(self.known), n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            valid = ", ".join(sorted(self.known)) or "none"
+            raise self.fail(key, f"is not a known key; {hint}(valid keys here: {valid})")
 
 
 def _initial(r: _Reader) -> InitialConditions:

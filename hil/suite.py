@@ -20,7 +20,7 @@ from rich.table import Table
 
 from controller.errors import ConfigError, DockhilError
 from hil.junit import write_junit
-from hil.record import ERROR, RunRecord
+from hil.record import Outcome, RunRecord
 
 
 def collect(paths: list[str]) -> list[Path]:
@@ -54,7 +54,7 @@ def run_one(path: str, out_dir: str, hal_url: str | None) -> dict[str, Any]:
             scenario=Path(path).stem,
             hal=hal_url or "sim://",
             seed=0,
-            outcome=ERROR,
+            outcome=Outcome.ERROR,
             error=str(exc),
             scenario_path=path,
         )

@@ -7,23 +7,34 @@ execution time of the tick, lateness of each wake-up, the period actually
 achieved, missed cycles, and the sensor-to-command latency (from the moment
 the frame's bytes were decoded by the reader thread to the moment the command
 was written).
+
+Every figure comes with the host's *floor*, measured first in the same
+process under the same scheduler settings: a bare loop that only wakes at the
+same absolute deadlines, as cyclictest does. A shared virtual machine's timer
+latency swings by an order of magnitude from hour to hour; the floor says how
+much of the loop's lateness and missed cycles the host would show with no
+loop at all, and ``above_floor`` is the loop's own share.
 """
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from controller.hal import SimControl, open_hal
+from controller.hal import LinkCounters, SimControl
 from controller.machine import DockingController
 from controller.types import InitialConditions
+from hil.backends import open_hal
+from hil.loop import ControlLoop
 from hil.realtime import (
     LoopOverrunError,
     SchedulerRequest,
-    apply_scheduler,
-    restore_scheduler,
-    run_loop,
+    above_floor,
+    measure_floor,
+    scheduled,
 )
+
+FLOOR_SECONDS = 3.0
+"""Default length of the floor measurement, s: a few thousand deadlines at 1 kHz."""
 
 
 def measure(
@@ -32,50 +43,43 @@ def measure(
     seconds: float,
     request: SchedulerRequest,
     max_overruns_in_row: int = 1_000_000,
+    floor_seconds: float = FLOOR_SECONDS,
 ) -> dict[str, Any]:
-    """Run the loop for ``seconds`` at ``rate_hz``; return the timing summary (JSON-ready)."""
+    """The host's floor, then the loop for ``seconds`` at ``rate_hz``; JSON-ready summary.
+
+    Both run under the same scheduler settings, one after the other, so the
+    summary's ``above_floor`` is what the loop itself adds on this host now.
+    """
+    period_s = 1.0 / rate_hz
     hal = open_hal(hal_url)
     try:
         if isinstance(hal, SimControl):
             hal.setup("cn-10t-100t", 1, InitialConditions())
-        ctl = DockingController()
-        ctl.command("dock", 0.0)
-        arrival = getattr(hal, "last_arrival_ns", None)
-
-        def tick() -> int | None:
-            frame = hal.read()
-            got = time.monotonic_ns()
-            cmd = ctl.step(frame)
-            hal.write(cmd)
-            ctl.drain_events()
-            t = arrival() if arrival is not None else None
-            return t if t else got
-
+        loop = ControlLoop(hal, DockingController())
+        loop.command("dock")
         for _ in range(max(10, round(rate_hz * 0.2))):
-            tick()  # warm-up, untimed: JIT compilation, caches, the device's first reports
-        grant = apply_scheduler(request)
-        try:
-            stats = run_loop(
-                tick,
-                1.0 / rate_hz,
-                seconds=seconds,
-                spin_us=request.spin_us,
-                max_overruns_in_row=max_overruns_in_row,
-            )
-            error = None
-        except LoopOverrunError as exc:
-            stats, error = exc.stats, str(exc)
-        finally:
-            if request.fifo_priority:
-                restore_scheduler()
-        out = stats.summary(1.0 / rate_hz, grant)
+            loop.cycle()  # warm-up, untimed: JIT compilation, caches, the device's first reports
+        error = None
+        with scheduled(request) as grant:
+            floor = measure_floor(period_s, floor_seconds, request.spin_us)
+            try:
+                stats = loop.run_realtime(
+                    period_s,
+                    request.spin_us,
+                    seconds=seconds,
+                    max_overruns_in_row=max_overruns_in_row,
+                )
+            except LoopOverrunError as exc:
+                stats, error = exc.stats, str(exc)
+        out = stats.summary(period_s, grant)
+        out["floor"] = floor
+        out["above_floor"] = above_floor(out, floor)
         out["hal"] = hal_url
         out["seconds"] = seconds
         if error:
             out["error"] = error
-        link = getattr(hal, "link_counters", None)
-        if link is not None:
-            out["link"] = link()
+        if isinstance(hal, LinkCounters):
+            out["link"] = hal.link_counters()
         return out
     finally:
         hal.close()
@@ -93,18 +97,34 @@ def format_table(s: dict[str, Any]) -> str:
         "",
         f"{'us':<14}{'p50':>10}{'p99':>10}{'p99.9':>10}{'max':>10}",
     ]
-    for key, label in (
-        ("exec_us", "tick exec"),
-        ("lateness_us", "lateness"),
-        ("period_us", "period"),
-        ("latency_us", "sensor->cmd"),
-    ):
-        row = s[key]
+    rows = [
+        ("tick exec", s["exec_us"]),
+        ("lateness", s["lateness_us"]),
+        ("period", s["period_us"]),
+        ("sensor->cmd", s["latency_us"]),
+    ]
+    floor = s.get("floor")
+    if floor is not None:
+        rows.append(("floor late", floor["lateness_us"]))
+    for label, row in rows:
         cells = "".join(
             f"{'-' if row[q] is None else f'{row[q]:.1f}':>10}"
             for q in ("p50", "p99", "p999", "max")
         )
         lines.append(f"{label:<14}{cells}")
+    if floor is not None:
+        above = s["above_floor"]
+        lines.append("")
+        lines.append(
+            f"floor  the host alone (a bare loop on the same deadlines, {floor['seconds']:g} s): "
+            f"missed {floor['missed_cycles']} of {floor['cycles'] + floor['missed_cycles']} "
+            f"({floor['missed_fraction'] * 100:.3f} %)"
+        )
+        p99 = above["lateness_p99_us"]
+        lines.append(
+            f"loop above floor: missed {above['missed_pp']:+.3f} percentage points, "
+            f"lateness p99 {'-' if p99 is None else f'{p99:+.1f} us'}"
+        )
     sched = s["scheduler"]
     lines.append("")
     lines.append(f"scheduler requested {sched['requested']}")

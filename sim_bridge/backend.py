@@ -32,6 +32,9 @@ _OPTIONS = frozenset({"preset", "seed", "dt", "period", "mated"})
 class SimHal:
     """HAL backend over the in-process plant (lockstep, fault injection, truth)."""
 
+    PERIOD_OPTION = ("period", 1.0)
+    """The URL option that sets the control period, in s (see ``hil.backends.open_hal``)."""
+
     def __init__(self, url: str, initial: InitialConditions | None = None, **options: Any) -> None:
         scheme, _, opts = parse_url(url)
         if scheme != "sim":

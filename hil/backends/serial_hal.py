@@ -42,7 +42,7 @@ from controller.protocol import codec
 from controller.protocol import messages as m
 from controller.types import ActuatorCommand, InitialConditions, PlantFault, SensorFrame, Truth
 
-_OUR_OPTIONS = ("baud", "timeout_ms", "stale_ms", "period")
+_OUR_OPTIONS = ("baud", "timeout_ms", "stale_ms")
 _ATTEMPTS = 3
 """Tries of an idempotent request (Hello, mode, simulation setup) before a link fault."""
 _PYSERIAL_SCHEMES = ("socket", "rfc2217", "loop", "spy", "hwgrep", "alt", "cp2110")

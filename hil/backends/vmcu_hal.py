@@ -35,6 +35,9 @@ def vmcu_command(options: dict[str, str]) -> list[str]:
 class VmcuHal(SerialHal):
     """A :class:`SerialHal` on the pty of a virtual microcontroller it started."""
 
+    PERIOD_OPTION = ("period_ms", 1000.0)
+    """The URL option that sets the device's control period, in ms."""
+
     def __init__(self, url: str, **overrides: str) -> None:
         _, _, options = parse_url(url)
         options.update(overrides)

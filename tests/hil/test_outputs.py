@@ -124,7 +124,7 @@ def test_junit_and_report(short_run: tuple[object, dict[str, Path]]) -> None:
 
 
 def test_ctrl_c_leaves_an_aborted_record_and_the_telemetry(tmp_path: Path) -> None:
-    from controller.hal import open_hal
+    from hil.backends import open_hal
 
     hal = open_hal("sim://")  # compiles (or loads) the plant's kernels into numba's disk cache,
     hal.write(ActuatorCommand())  # so the child below starts its loop within a second or two

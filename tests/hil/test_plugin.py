@@ -16,14 +16,15 @@ def test_dut_captures_within_3_s_of_contact(dut: Dut) -> None:
     dut.wait_for_phase("CONTACT", timeout_s=10.0)
     assert dut.wait_for_phase("BUFFERING", timeout_s=3.0) <= 3.0
     assert all(dut.frame.latch_captured)
-    assert not [e for e in dut.events if e[1] == "interlock"]
+    assert dut.loop.interlock_violations == 0
+    assert not [e for e in dut.events if e["kind"] == "interlock_violation"]
 
 
 def test_rejected_command_and_timeout_message(dut: Dut) -> None:
     assert not dut.command("undock")  # not mated: rejected, not a crash
     with pytest.raises(DutTimeoutError, match=r"phase MATED not met within 0\.5 s"):
         dut.wait_for_phase("MATED", timeout_s=0.5)
-    rejected = [detail for _, kind, detail in dut.events if kind == "command_rejected"]
+    rejected = [e["detail"] for e in dut.events if e["kind"] == "command_rejected"]
     assert len(rejected) == 1
     assert rejected[0].startswith("undock")
 

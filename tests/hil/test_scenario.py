@@ -53,7 +53,8 @@ def test_good_scenario_loads_every_section(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("change", "field", "words"),
     [
-        (("seed = 4", "sede = 4"), "sede", "unknown key"),
+        (("seed = 4", "sede = 4"), "sede", "did you mean 'seed'"),
+        (("distance_m = 0.2", "distance = 0.2"), "initial.distance", "valid keys here: angle_deg"),
         (("distance_m = 0.2", "distance_m = 'far'"), "initial.distance_m", "expected a number"),
         (("distance_m = 0.2", "distance_m = 50.0"), "initial.distance_m", "expected a value in"),
         (('name = "t"', ""), "name", "is missing"),

@@ -18,8 +18,8 @@ from cobs import cobs
 from spacepackets.ecss import PusTc, PusTm
 
 from controller.errors import ConfigError, LinkError
-from controller.hal import open_hal
 from controller.types import ActuatorCommand, InitialConditions
+from hil.backends import open_hal
 from hil.backends.serial_hal import SerialHal, split_url
 from hil.output import write_run
 from hil.record import load_record

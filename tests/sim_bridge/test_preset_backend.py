@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from controller.errors import ConfigError, LinkError, PlantError
-from controller.hal import Hal, SimControl, open_hal
+from controller.hal import Hal, SimControl
 from controller.types import SAFE_COMMAND, ActuatorCommand, InitialConditions, PlantFault
+from hil.backends import open_hal
 from sim_bridge.backend import SimHal
 from sim_bridge.plant import Plant
 from sim_bridge.preset import PRESET_DIR, Preset, available_presets, load_preset
