@@ -21,7 +21,9 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import gc
 import os
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -289,7 +291,67 @@ def run_loop(
 
     ``clock_ns`` and ``sleep`` are injectable so the deadline and overrun
     logic is tested under a fake clock; real runs use the monotonic clock.
+    While it runs, the interpreter is kept out of the loop's way
+    (:func:`quiet_interpreter`).
     """
+    with quiet_interpreter():
+        return _run_loop(
+            tick,
+            period_s,
+            cycles,
+            seconds,
+            spin_us,
+            max_overruns_in_row,
+            should_stop,
+            clock_ns,
+            sleep,
+        )
+
+
+SWITCH_INTERVAL_S = 1e-4
+"""GIL hand-over interval while a loop runs, s (CPython's default is 5 ms)."""
+
+
+@contextlib.contextmanager
+def quiet_interpreter() -> Iterator[None]:
+    """What CPython itself adds to a loop's wake-up, switched off for its duration.
+
+    * The cyclic garbage collector: a full collection walks every tracked
+      object (a long run's telemetry is hundreds of thousands of rows) and
+      stops the loop for milliseconds at moments it cannot choose. The loop's
+      per-cycle objects are freed by reference counting; the collector is
+      paused and what existed before is frozen, and both are undone after.
+    * The GIL hand-over: a thread that wants the GIL waits up to the switch
+      interval for the holder to give it up. The serial reader thread decodes
+      frames in Python; at 5 ms a control thread woken at its deadline could
+      wait that long behind it. 100 us bounds the wait at a tenth of a 1 kHz
+      period for a few per cent more switching.
+    """
+    was_enabled = gc.isenabled()
+    interval = sys.getswitchinterval()
+    gc.disable()
+    gc.freeze()
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(interval)
+        gc.unfreeze()
+        if was_enabled:
+            gc.enable()
+
+
+def _run_loop(
+    tick: Tick,
+    period_s: float,
+    cycles: int | None,
+    seconds: float | None,
+    spin_us: float,
+    max_overruns_in_row: int,
+    should_stop: Callable[[], bool] | None,
+    clock_ns: Callable[[], int],
+    sleep: Callable[[float], None],
+) -> LoopStats:
     stats = LoopStats()
     period_ns = round(period_s * 1e9)
     spin_ns = round(spin_us * 1000)

@@ -29,9 +29,12 @@ A vanished port, a stale link or a dead reader raise
 from __future__ import annotations
 
 import contextlib
+import os
+import select
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 import serial
@@ -45,6 +48,10 @@ from controller.types import ActuatorCommand, InitialConditions, PlantFault, Sen
 _OUR_OPTIONS = ("baud", "timeout_ms", "stale_ms")
 _ATTEMPTS = 3
 """Tries of an idempotent request (Hello, mode, simulation setup) before a link fault."""
+_READ_SIZE = 65536
+"""Bytes the reader takes per wake at most (a second of housekeeping at 921600 baud)."""
+_READ_WAIT_S = 0.05
+"""Longest the reader waits in ``select`` before looking at ``closed`` again, s."""
 _PYSERIAL_SCHEMES = ("socket", "rfc2217", "loop", "spy", "hwgrep", "alt", "cp2110")
 
 
@@ -110,11 +117,11 @@ class SerialHal:
 
     # ------------------------------------------------------------ reader thread
     def _read_loop(self) -> None:
-        port = self._port
+        read = self._raw_reader()
         while not self._closed:
             try:
-                data = port.read(port.in_waiting or 1)
-            except (serial.SerialException, OSError, TypeError, AttributeError) as exc:
+                data = read()
+            except (serial.SerialException, OSError, TypeError, AttributeError, ValueError) as exc:
                 if not self._closed:
                     with self._lock:
                         self._error = f"serial port {self.url!r} failed: {exc}"
@@ -144,6 +151,36 @@ class SerialHal:
                     else:
                         self._replies.append(p)
                 self._lock.notify_all()
+
+    def _raw_reader(self) -> Callable[[], bytes]:
+        """How the reader thread takes bytes off the port: one call per burst.
+
+        On a POSIX device (a tty, a pty) it waits in ``select`` and takes
+        everything there is with one ``os.read``, both without the GIL. That
+        matters to a real-time host: pyserial's ``read(in_waiting or 1)``
+        returns the first byte of a frame alone, so the reader woke twice per
+        frame and ran pyserial's Python timeout logic each time, while the
+        control thread waited for the GIL at its deadline. Other ports
+        (``socket://``, ``loop://``) keep pyserial's read.
+        """
+        port = self._port
+        try:
+            fd = port.fileno()
+        except (AttributeError, OSError, ValueError, serial.SerialException):
+            fd = None
+        if not isinstance(fd, int) or fd < 0:
+            return lambda: bytes(port.read(port.in_waiting or 1))
+
+        def read() -> bytes:
+            ready, _, _ = select.select([fd], [], [], _READ_WAIT_S)
+            if not ready:
+                return b""
+            data = os.read(fd, _READ_SIZE)
+            if not data:
+                raise OSError("the device closed the port (end of file)")
+            return data
+
+        return read
 
     # ------------------------------------------------------------ sending
     def _send(self, msg: m.Message) -> int:
