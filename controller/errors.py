@@ -7,6 +7,8 @@
     │   └── ScenarioError      a scenario file is malformed; names the file and the field
     ├── HalError               a HAL backend cannot be opened or used
     │   ├── UnknownBackendError    no backend for that URL scheme
+    │   ├── DeviceRefusedError     the device is not one this host can drive, or refused a
+    │   │                          request on its merits (bad Hello, unknown preset)
     │   └── LinkError          the link to the mechanism failed (port vanished, stale data)
     ├── ProtocolError          bytes on the wire violate the interface control document
     └── PlantError             the simulated mechanism was asked for something impossible
@@ -50,6 +52,15 @@ class HalError(DockhilError):
 
 class UnknownBackendError(HalError, ConfigError):
     """No backend is registered for the URL's scheme."""
+
+
+class DeviceRefusedError(HalError, ConfigError):
+    """The device at the URL cannot be used as asked: it is not a link fault.
+
+    Its Hello is not one this host can drive (protocol version, a period of
+    zero), or it refused a request on its merits (an unknown preset). The
+    user picked the wrong device or the wrong request: exit code 2.
+    """
 
 
 class LinkError(HalError, ConnectionError):

@@ -11,7 +11,6 @@ import argparse
 import datetime as _dt
 import math
 import os
-import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,28 +19,50 @@ from typing import TYPE_CHECKING
 from controller.errors import ConfigError, DockhilError
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
+    from hil.outdir import OutputDir
     from hil.realtime import SchedulerRequest
+    from hil.scenario import Scenario
 
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 
 def _default_out(name: str) -> Path:
+    from hil.outdir import safe_name
+
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", name)
-    return Path("runs") / f"{safe}-{stamp}"
+    return Path("runs") / f"{safe_name(name)}-{stamp}"
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from rich.console import Console
+
+    from hil.outdir import OutputDir
+    from hil.scenario import load_scenario
+
+    console = Console(stderr=False, highlight=False)
+    if args.seed is not None and not 0 <= args.seed < 2**63:
+        raise ConfigError(f"--seed must be an integer in [0, 2^63), not {args.seed}")
+    if args.rate is not None and not (math.isfinite(args.rate) and args.rate > 0):
+        raise ConfigError(f"--rate must be a positive number of Hz, not {args.rate}")
+    scenario = load_scenario(args.scenario)
+    target = OutputDir(Path(args.out) if args.out else _default_out(scenario.name))
+    target.prepare()  # before the run: a run that cannot be written is not started
+    try:
+        return _run_into(args, console, scenario, target)
+    finally:
+        target.release()
+
+
+def _run_into(
+    args: argparse.Namespace, console: Console, scenario: Scenario, target: OutputDir
+) -> int:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from hil import output
     from hil.runner import run
-    from hil.scenario import load_scenario
 
-    console = Console(stderr=False, highlight=False)
-    scenario = load_scenario(args.scenario)
-    out = Path(args.out) if args.out else _default_out(scenario.name)
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -66,7 +87,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             realtime=realtime,
             rate_hz=args.rate,
         )
-    paths = output.write_run(result, out, csv=args.csv)
+    paths = output.write_run_safely(result, target, csv=args.csv)
     if not args.quiet:
         output.print_summary(console, result.record, paths)
     return EXIT_PASS if result.record.outcome == "PASS" else EXIT_FAIL
@@ -79,7 +100,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     for needed in ("result.json", "telemetry.parquet"):
         if not (run_dir / needed).is_file():
             raise ConfigError(f"{run_dir}: no {needed} here; is this a run directory?")
-    path = build_report(run_dir)
+    try:
+        path = build_report(run_dir)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        # json.JSONDecodeError is a ValueError; a record missing fields a KeyError
+        raise ConfigError(
+            f"{run_dir}: result.json or telemetry.parquet is not a readable dockhil run "
+            f"({type(exc).__name__}: {exc})"
+        ) from None
     print(f"report: {path}")
     return EXIT_PASS
 

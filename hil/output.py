@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import tempfile
+import threading
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
+from controller.errors import DockhilError
 from hil.junit import write_junit
+from hil.outdir import OutputDir
 from hil.record import RunRecord
 from hil.report import build_report
 from hil.runner import RunResult
@@ -34,6 +41,60 @@ def write_run(result: RunResult, out: Path, csv: bool = False) -> dict[str, Path
     result.record.write(paths["result"])
     paths["report"] = build_report(out)
     return paths
+
+
+def rescue(result: RunResult) -> Path | None:
+    """Write the record and telemetry to a fresh temporary directory; None if even that fails.
+
+    The last resort when the run's own directory could not be written (a full
+    disk, a vanished mount): what was recorded is kept somewhere, and the
+    caller's message says where.
+    """
+    for base in (None, Path.cwd()):
+        try:
+            where = Path(tempfile.mkdtemp(prefix="dockhil-rescued-", dir=base))
+            write_parquet(result.telemetry.columns(), where / "telemetry.parquet")
+            result.record.write(where / "result.json")
+            return where
+        except OSError:
+            continue
+    return None
+
+
+def write_run_safely(result: RunResult, target: OutputDir, csv: bool = False) -> dict[str, Path]:
+    """Write into the prepared temporary directory, then rename into place.
+
+    On any failure the record goes to :func:`rescue` and the
+    :class:`~controller.errors.DockhilError` raised says where it went. Ctrl-C
+    while writing is held off until the record is on disk.
+    """
+    assert target.tmp is not None, "prepare() the output directory before the run"
+    tmp = target.tmp
+    try:
+        with _sigint_deferred():
+            paths = write_run(result, tmp, csv=csv)
+            final = target.commit()
+    except OSError as exc:
+        where = rescue(result)
+        saved = f"the record was saved in {where}" if where else "the record could not be saved"
+        raise DockhilError(f"could not write {target.target}: {exc}; {saved}") from None
+    return {name: final / p.relative_to(tmp) for name, p in paths.items()}
+
+
+@contextlib.contextmanager
+def _sigint_deferred() -> Iterator[None]:
+    """Hold a Ctrl-C that arrives inside the block until it has ended (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda sig, _frame: caught.append(sig))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
 
 
 def _fmt(v: float | None) -> str:

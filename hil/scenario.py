@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import stat
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -21,6 +22,9 @@ from typing import Any
 from controller.errors import ScenarioError
 from controller.phases import COMMANDS, Phase
 from controller.types import PLANT_FAULT_KINDS, InitialConditions
+
+MAX_SCENARIO_BYTES = 1 << 20
+"""A scenario file is small; anything larger is a wrong path (or /dev/zero)."""
 
 PHASES: tuple[str, ...] = tuple(p.value for p in Phase)
 """Top-level phase names a scenario may name (the controller's own)."""
@@ -176,7 +180,10 @@ class _Reader:
     def _check_number(self, key: str, value: Any, low: float, high: float) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.fail(key, f"expected a number, got {type(value).__name__} {value!r}")
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:
+            raise self.fail(key, f"expected a number; {str(value)[:20]}... is too large") from None
         if not math.isfinite(number) or not low <= number <= high:
             raise self.fail(key, f"expected a value in [{low:g}, {high:g}], got {number:g}")
         return number
@@ -328,13 +335,28 @@ def load_scenario(path: str | Path) -> Scenario:
     p = Path(path)
     spath = str(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        st = p.stat()
+        if not stat.S_ISREG(st.st_mode):
+            raise ScenarioError(spath, "(file)", "is not a regular file (a device, FIFO or folder)")
+        if st.st_size > MAX_SCENARIO_BYTES:
+            raise ScenarioError(
+                spath, "(file)", f"is {st.st_size} bytes; a scenario is at most 1 MiB of TOML"
+            )
+        raw = p.read_bytes()
     except OSError as exc:
         raise ScenarioError(spath, "(file)", f"cannot be read: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(
+            spath, "(file)", f"is not UTF-8 text (undecodable byte at offset {exc.start})"
+        ) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(spath, "(syntax)", f"is not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ScenarioError(spath, "(syntax)", "nests tables or arrays too deeply") from None
     return scenario_from_dict(data, spath)
 
 

@@ -38,16 +38,19 @@ def collect(paths: list[str]) -> list[Path]:
     return files
 
 
-def run_one(path: str, out_dir: str, hal_url: str | None) -> dict[str, Any]:
-    """Worker: run one scenario file and write its outputs; never raises."""
-    from hil.output import write_run
+def run_one(path: str, run_dir: str, hal_url: str | None) -> dict[str, Any]:
+    """Worker: run one scenario file and write its outputs into ``run_dir``; never raises."""
+    from hil.outdir import OutputDir
+    from hil.output import write_run_safely
     from hil.runner import run
     from hil.scenario import load_scenario
 
+    target = OutputDir(Path(run_dir))
     try:
         scenario = load_scenario(path)
+        target.prepare()
         result = run(scenario, hal_url=hal_url)
-        write_run(result, Path(out_dir) / scenario.name)
+        write_run_safely(result, target)
         return json.loads(result.record.to_json())  # type: ignore[no-any-return]
     except DockhilError as exc:
         rec = RunRecord(
@@ -59,6 +62,27 @@ def run_one(path: str, out_dir: str, hal_url: str | None) -> dict[str, Any]:
             scenario_path=path,
         )
         return json.loads(rec.to_json())  # type: ignore[no-any-return]
+    finally:
+        target.release()
+
+
+def run_dirs(files: list[Path], out: Path) -> list[Path]:
+    """One output directory per file, inside ``out`` whatever the scenario names say.
+
+    Named after each scenario's ``name`` (its file's stem when the file does
+    not load), made safe and unique, so two scenarios of one name do not
+    overwrite each other and ``name = "../../x"`` stays inside.
+    """
+    from hil.outdir import unique_names
+    from hil.scenario import load_scenario
+
+    names = []
+    for f in files:
+        try:
+            names.append(load_scenario(f).name)
+        except DockhilError:
+            names.append(f.stem)
+    return [out / n for n in unique_names(names)]
 
 
 def run_suite(
@@ -72,8 +96,14 @@ def run_suite(
     """Run every scenario; print a summary; return True when all passed."""
     files = collect(paths)
     console = console or Console()
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"--out {out}: cannot create it: {exc.strerror or exc}") from None
+    if jobs is not None and jobs < 1:
+        raise ConfigError(f"--jobs must be at least 1, not {jobs}")
     jobs = jobs or os.cpu_count() or 1
+    dirs = run_dirs(files, out)
     results: dict[str, dict[str, Any]] = {}
     with Progress(
         TextColumn("[bold]suite"),
@@ -86,7 +116,10 @@ def run_suite(
     ) as bar:
         task = bar.add_task("suite", total=len(files), last="")
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = {pool.submit(run_one, str(f), str(out), hal_url): f for f in files}
+            futures = {
+                pool.submit(run_one, str(f), str(d), hal_url): f
+                for f, d in zip(files, dirs, strict=True)
+            }
             for fut in as_completed(futures):
                 rec = fut.result()
                 results[str(futures[fut])] = rec

@@ -39,7 +39,7 @@ from typing import Any
 
 import serial
 
-from controller.errors import ConfigError, LinkError
+from controller.errors import ConfigError, DeviceRefusedError, LinkError
 from controller.hal import FAULT_INJECTION, HARDWARE, LOCKSTEP, TRUTH, parse_url
 from controller.protocol import codec
 from controller.protocol import messages as m
@@ -67,6 +67,15 @@ def split_url(url: str) -> tuple[str, dict[str, str]]:
     else:
         raise ConfigError(f"{url!r}: not a serial URL")
     return target, ours
+
+
+class _RefusedError(LinkError):
+    """A request answered with a failure report: the link works, the device said no."""
+
+    def __init__(self, what: str, code: int, data: int) -> None:
+        super().__init__(f"device refused {what}: error code {code} ({data})")
+        self.code = code
+        self.data = data
 
 
 class SerialHal:
@@ -241,7 +250,7 @@ class SerialHal:
         v = reply.msg
         assert isinstance(v, m.Verification)
         if not v.success:
-            raise LinkError(f"device refused {what}: error code {v.error_code} ({v.error_data})")
+            raise _RefusedError(what, v.error_code, v.error_data)
 
     def _handshake(self) -> None:
         for attempt in range(_ATTEMPTS):
@@ -255,8 +264,14 @@ class SerialHal:
         hello = reply.msg
         assert isinstance(hello, m.Hello)
         if hello.protocol_version[0] != m.PROTOCOL_VERSION[0]:
-            raise LinkError(
-                f"device speaks ICD {hello.protocol_version}, this host {m.PROTOCOL_VERSION}"
+            raise DeviceRefusedError(
+                f"the device at {self.url!r} speaks ICD {hello.protocol_version}, "
+                f"this host {m.PROTOCOL_VERSION}"
+            )
+        if not 0 < hello.period_us <= 1_000_000:
+            raise DeviceRefusedError(
+                f"the device at {self.url!r} announces a control period of {hello.period_us} us "
+                "in its Hello (the ICD allows 1 us to 1 s)"
             )
         self.hello = hello
         self._request(m.ModeCommand(m.DeviceMode.ACTIVE), "mode ACTIVE")
@@ -329,7 +344,13 @@ class SerialHal:
     def setup(self, preset: str, seed: int, initial: InitialConditions) -> None:
         with self._lock:
             self._frame = None
-        self._request(m.SimSetup(preset, seed, initial), "simulation setup")
+        try:
+            self._request(m.SimSetup(preset, seed, initial), "simulation setup")
+        except _RefusedError as exc:
+            raise DeviceRefusedError(
+                f"the device at {self.url!r} refused the simulation setup (preset {preset!r}, "
+                f"seed {seed}): error code {exc.code} ({exc.data}); is the preset known there?"
+            ) from None
 
     def inject(self, fault: PlantFault, active: bool = True) -> None:
         self._request(m.SimInject(fault, active), f"fault injection {fault.kind}")
