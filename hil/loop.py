@@ -18,17 +18,27 @@ Time comes from the frames, so lockstep runs with the same seed are
 bit-identical however fast the machine is; the only wall clock here measures
 the controller's execution time. Faults are applied by wrapping the HAL
 (:class:`~hil.faults.FaultyHal`), so they work on every backend.
+
+Because the run's length is counted in *device* time, the loop also guards
+that time: a device clock that runs backwards, jumps forward by more than
+:data:`MAX_JUMP_PERIODS` periods, or stands still for longer than
+:func:`frozen_limit` cycles raises :class:`DeviceClockError`; and a run with
+a scenario is bounded by a cycle count and a wall-clock time derived from
+the scenario (:class:`RunLimits`), so no device can keep it going forever.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from controller.errors import DockhilError, LinkError
 from controller.hal import ArrivalStamps, Hal
 from controller.interlocks import violations
 from controller.machine import DockingController
@@ -43,6 +53,54 @@ Progress = Callable[[float, str], None]
 
 Event = dict[str, Any]
 """``{"t_s": float, "kind": str, "detail": str}``, as in ``result.json``."""
+
+MAX_JUMP_PERIODS = 100
+"""Largest forward step of the device clock between two frames, in control periods.
+
+A real-time host may skip a few deadlines (the device keeps time), so the
+bound is generous; a jump of seconds is a device fault, not scheduling.
+"""
+
+MAX_JUMP_REALTIME_S = 10.0
+"""In real time the bound is at least this much device time, s: a device running
+faster than real time (the virtual one at ``--speedup``) covers seconds while a
+loaded host stalls for a few hundred milliseconds."""
+
+
+class DeviceClockError(LinkError):
+    """The device's clock stopped, ran backwards or jumped: its frames cannot be trusted."""
+
+
+class RunLimitError(DockhilError):
+    """A run exceeded the cycles or wall time its scenario can need."""
+
+
+def frozen_limit(period_s: float, lockstep: bool) -> int:
+    """Cycles the device clock may stand still before it is a fault.
+
+    In lockstep every cycle must advance it; 10 cycles of grace. In real time
+    a host faster than the device sees each report a few times; half a
+    second of cycles (at least 50) is far beyond scheduling noise.
+    """
+    return 10 if lockstep else max(50, round(0.5 / period_s))
+
+
+@dataclass(frozen=True, slots=True)
+class RunLimits:
+    """The most a scenario's run may take, with margin: cycles and wall time, s."""
+
+    max_cycles: int
+    max_wall_s: float
+
+    @classmethod
+    def for_scenario(cls, scenario: Scenario, period_s: float, realtime: bool) -> RunLimits:
+        """Derived from the scenario's length: 25 % more cycles than its simulated time
+        needs (plus 1000), and wall time at a quarter of real-time speed in lockstep
+        (a slow pty is about 5x faster than that) or 1.5x real time on deadlines."""
+        span_s = scenario.duration_s + scenario.stop_delay_s
+        cycles = math.ceil(span_s / period_s * 1.25) + 1000
+        wall = span_s * 1.5 + 60.0 if realtime else span_s * 4.0 + 120.0
+        return cls(cycles, wall)
 
 
 class ControlLoop:
@@ -63,8 +121,22 @@ class ControlLoop:
         telemetry: TelemetryRecorder | None = None,
         rng: np.random.Generator | None = None,
         progress: Progress | None = None,
+        limits: RunLimits | None = None,
+        lockstep: bool = True,
+        clock_ns: Callable[[], int] = time.monotonic_ns,
     ) -> None:
         self.hal = FaultyHal(hal, rng if rng is not None else np.random.default_rng(0))
+        self.limits = limits
+        self.cycles = 0
+        self._clock_ns = clock_ns
+        self._started_ns: int | None = None
+        self._period_s = hal.period_s
+        self._frozen_limit = frozen_limit(self._period_s, lockstep)
+        self._max_jump_s = MAX_JUMP_PERIODS * self._period_s
+        if not lockstep:
+            self._max_jump_s = max(self._max_jump_s, MAX_JUMP_REALTIME_S)
+        self._frozen = 0
+        self._last_t: float | None = None
         self.controller = controller
         self.scenario = scenario
         self.telemetry = telemetry
@@ -102,13 +174,56 @@ class ControlLoop:
         """
         if not self._peeked:
             self.frame = self.hal.read()
+            self._check_clock(self.hal.source_t_s)
             self.t_s = self.hal.source_t_s
             self._peeked = True
         assert self.frame is not None
         return self.frame
 
+    def _check_clock(self, t: float) -> None:
+        last = self._last_t
+        self._last_t = t
+        if last is None:
+            return
+        if t < last:
+            raise DeviceClockError(f"the device clock ran backwards from {last:.6f} s to {t:.6f} s")
+        if t - last > self._max_jump_s:
+            raise DeviceClockError(
+                f"the device clock jumped {t - last:.3f} s forward in one cycle "
+                f"(more than {self._max_jump_s:g} s)"
+            )
+        if t == last:
+            self._frozen += 1
+            if self._frozen > self._frozen_limit:
+                raise DeviceClockError(
+                    f"the device clock stood still at {t:.6f} s for {self._frozen} cycles"
+                )
+        else:
+            self._frozen = 0
+
+    def _check_limits(self) -> None:
+        lim = self.limits
+        if lim is None:
+            return
+        if self.cycles > lim.max_cycles:
+            raise RunLimitError(
+                f"the run went past {lim.max_cycles} cycles, more than its scenario can need "
+                f"(device time {self.t_s:.3f} s)"
+            )
+        now = self._clock_ns()
+        if self._started_ns is None:
+            self._started_ns = now
+        elif (now - self._started_ns) / 1e9 > lim.max_wall_s:
+            raise RunLimitError(
+                f"the run took more than {lim.max_wall_s:.0f} s of wall time, more than its "
+                f"scenario can need (device time {self.t_s:.3f} s)"
+            )
+
     def cycle(self) -> bool:
         """One control cycle (see the module's docstring). True when the run is over."""
+        self.cycles += 1
+        if self.limits is not None and (self.cycles & 0xFF) == 1:
+            self._check_limits()
         frame = self.peek()
         self._peeked = False
         t = self.t_s

@@ -23,7 +23,7 @@ from controller.hal import LOCKSTEP, Hal, LinkCounters, SimControl
 from controller.machine import DockingController
 from hil import measure
 from hil.backends import open_hal, with_period
-from hil.loop import ControlLoop, Progress
+from hil.loop import ControlLoop, DeviceClockError, Progress, RunLimitError, RunLimits
 from hil.realtime import (
     LoopOverrunError,
     LoopStats,
@@ -114,6 +114,10 @@ def run(
         telemetry=telemetry,
         rng=np.random.default_rng(seed),
         progress=progress,
+        limits=RunLimits.for_scenario(
+            scenario, 1.0 / rate_hz if rate_hz else hal.period_s, realtime is not None
+        ),
+        lockstep=realtime is None,
     )
     record.events = loop.events
     record.phases = loop.phases
@@ -133,10 +137,19 @@ def run(
         record.outcome = Outcome.ERROR
         record.error = str(exc)
         record.events.append({"t_s": loop.t_s, "kind": "overrun_fault", "detail": str(exc)})
-    except HalError as exc:
+    except (HalError, RunLimitError) as exc:
+        # the device, its link or its clock cannot be trusted, or the run overstayed:
+        # the controller latches SAFE (the device's watchdog does the same on its side)
+        kind = (
+            "clock_fault"
+            if isinstance(exc, DeviceClockError)
+            else "run_limit"
+            if isinstance(exc, RunLimitError)
+            else "link_fault"
+        )
         record.outcome = Outcome.ERROR
         record.error = str(exc)
-        record.events.append({"t_s": loop.t_s, "kind": "link_fault", "detail": str(exc)})
+        record.events.append({"t_s": loop.t_s, "kind": kind, "detail": str(exc)})
         ctl.link_fault(loop.t_s, str(exc))
         record.phases.append({"phase": ctl.phase, "t_s": loop.t_s})
     finally:

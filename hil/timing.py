@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from controller.hal import LinkCounters, SimControl
+from controller.hal import LOCKSTEP, LinkCounters, SimControl
 from controller.machine import DockingController
 from controller.types import InitialConditions
 from hil.backends import open_hal
@@ -55,7 +55,7 @@ def measure(
     try:
         if isinstance(hal, SimControl):
             hal.setup("cn-10t-100t", 1, InitialConditions())
-        loop = ControlLoop(hal, DockingController())
+        loop = ControlLoop(hal, DockingController(), lockstep=LOCKSTEP in hal.capabilities)
         loop.command("dock")
         for _ in range(max(10, round(rate_hz * 0.2))):
             loop.cycle()  # warm-up, untimed: JIT compilation, caches, the device's first reports
