@@ -86,6 +86,7 @@ def _run_into(
             progress=progress,
             realtime=realtime,
             rate_hz=args.rate,
+            telemetry_path=target.tmp / "telemetry.parquet" if target.tmp else None,
         )
     paths = output.write_run_safely(result, target, csv=args.csv)
     if not args.quiet:

@@ -32,6 +32,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -143,7 +144,8 @@ class ControlLoop:
         self.progress = progress
         self.events: list[Event] = []
         self.phases: list[dict[str, Any]] = []
-        self.exec_ns: list[int] = []
+        self.exec_ns: array[int] = array("q")
+        """Controller execution time per cycle, ns."""
         self.interlock_violations = 0
         self.t_s = 0.0
         """The backend's time at the newest frame read, s."""

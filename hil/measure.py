@@ -33,6 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from controller.types import N_HOOK_SETS, hooks_of_set
+from hil.telemetry import Columns
 
 UNITS: dict[str, str] = {
     "contact_closing_speed_m_s": "m/s",
@@ -46,8 +47,6 @@ UNITS: dict[str, str] = {
     "contact_to_hard_lock_s": "s",
     "separation_speed_m_s": "m/s",
 }
-
-Columns = dict[str, "NDArray[np.float64] | list[str]"]
 
 
 def first_entry(phases: Sequence[tuple[str, float]], name: str) -> float | None:

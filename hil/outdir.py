@@ -97,6 +97,7 @@ class OutputDir:
         self._take_lock()
         try:
             self.tmp = Path(tempfile.mkdtemp(dir=t.parent, prefix=f".{t.name[:60]}.tmp-"))
+            self.tmp.chmod(0o755)  # mkdtemp's 0700 would follow the files into place
             # the final name must be acceptable too (length, characters)
             probe = t.parent / f".{t.name}.probe"
             probe.mkdir()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import shutil
 import signal
 import tempfile
 import threading
@@ -33,7 +34,9 @@ def write_run(result: RunResult, out: Path, csv: bool = False) -> dict[str, Path
     }
     # telemetry first: if anything below fails, what was recorded is on disk
     cols = result.telemetry.columns()
-    write_parquet(cols, paths["telemetry"])
+    streamed = result.telemetry.path
+    if streamed is None or streamed.resolve() != paths["telemetry"].resolve():
+        write_parquet(cols, paths["telemetry"])
     if csv:
         paths["csv"] = out / "telemetry.csv"
         write_csv(cols, paths["csv"])
@@ -53,7 +56,12 @@ def rescue(result: RunResult) -> Path | None:
     for base in (None, Path.cwd()):
         try:
             where = Path(tempfile.mkdtemp(prefix="dockhil-rescued-", dir=base))
-            write_parquet(result.telemetry.columns(), where / "telemetry.parquet")
+            streamed = result.telemetry.path
+            if streamed is not None and streamed.is_file():
+                result.telemetry.close()
+                shutil.copyfile(streamed, where / "telemetry.parquet")
+            else:
+                write_parquet(result.telemetry.columns(), where / "telemetry.parquet")
             result.record.write(where / "result.json")
             return where
         except OSError:

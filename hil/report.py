@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 
 from controller.types import N_HOOKS, N_LATCHES, hooks_of_set
 from hil.record import load_record
-from hil.telemetry import read_parquet
+from hil.telemetry import Columns, ParquetColumns
 
 PHASE_COLOURS = {
     "STANDBY": "#eeeeee",
@@ -39,8 +39,6 @@ PHASE_COLOURS = {
     "ABORT": "#ffab91",
     "SAFE": "#ef9a9a",
 }
-
-Columns = dict[str, "NDArray[np.float64] | list[str]"]
 
 
 def _f(cols: Columns, name: str) -> NDArray[np.float64]:
@@ -73,7 +71,8 @@ def make_figures(cols: Columns, record: dict[str, Any]) -> dict[str, bytes]:
     ts = t[::step]
 
     def d(name: str) -> NDArray[np.float64]:
-        return _f(cols, name)[::step]
+        # a copy, so the full column read from the file is freed at once
+        return _f(cols, name)[::step].copy()
 
     def shade(ax: Any) -> None:
         for name, a, b in spans:
@@ -309,7 +308,7 @@ def build_report(run_dir: Path) -> Path:
     """(Re)build ``report.html`` and the PNG plots of a run directory from its files."""
     run_dir = Path(run_dir)
     record = load_record(run_dir / "result.json")
-    cols = read_parquet(run_dir / "telemetry.parquet")
+    cols = ParquetColumns(run_dir / "telemetry.parquet")
     figs = make_figures(cols, record)
     for name, png in figs.items():
         (run_dir / f"{name}.png").write_bytes(png)

@@ -12,7 +12,9 @@ far are returned for writing.
 from __future__ import annotations
 
 import time
+from array import array
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -46,7 +48,8 @@ FLOOR_SECONDS = 3.0
 class RunResult:
     record: RunRecord
     telemetry: TelemetryRecorder
-    exec_ns: list[int] = field(default_factory=list)
+    exec_ns: array[int] = field(default_factory=lambda: array("q"))
+    """Controller execution time per cycle, ns (8 bytes a cycle, not a Python int)."""
 
 
 def controller_config(scenario: Scenario) -> ControllerConfig:
@@ -65,13 +68,16 @@ def run(
     hal: Hal | None = None,
     realtime: SchedulerRequest | None = None,
     rate_hz: float | None = None,
+    telemetry_path: Path | None = None,
 ) -> RunResult:
     """Run ``scenario`` in lockstep and return its record and telemetry.
 
     Configuration errors (bad URL, a physical fault on a bench) raise
     :class:`~controller.errors.ConfigError` before the loop starts; anything
     that goes wrong inside the loop ends the run with outcome ERROR or
-    ABORTED and keeps what was recorded.
+    ABORTED and keeps what was recorded. With ``telemetry_path`` the telemetry
+    streams to that Parquet file as the run goes (flat memory); without it,
+    it is kept in memory.
     """
     seed = scenario.seed if seed is None else seed
     url = with_period(hal_url, scenario.period_s)
@@ -106,7 +112,7 @@ def run(
             "preset": scenario.preset,
         },
     )
-    telemetry = TelemetryRecorder()
+    telemetry = TelemetryRecorder(telemetry_path)
     loop = ControlLoop(
         hal,
         ctl,
@@ -162,6 +168,7 @@ def run(
             except DockhilError as exc:
                 record.link = {"error": str(exc)}
         loop.hal.close()
+        telemetry.close()
     loop.drain_events()
     _finish(scenario, ctl, record, result)
     return result

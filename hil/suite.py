@@ -48,8 +48,8 @@ def run_one(path: str, run_dir: str, hal_url: str | None) -> dict[str, Any]:
     target = OutputDir(Path(run_dir))
     try:
         scenario = load_scenario(path)
-        target.prepare()
-        result = run(scenario, hal_url=hal_url)
+        tmp = target.prepare()
+        result = run(scenario, hal_url=hal_url, telemetry_path=tmp / "telemetry.parquet")
         write_run_safely(result, target)
         return json.loads(result.record.to_json())  # type: ignore[no-any-return]
     except DockhilError as exc:

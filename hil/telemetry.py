@@ -1,16 +1,23 @@
 """Per-cycle telemetry: one row per control cycle, columns named by the contract.
 
 The recorder appends plain tuples in the loop (cheap: no numpy per cycle) and
-turns them into column arrays once at the end; that is what keeps recording
+turns them into column arrays a chunk at a time; that is what keeps recording
 from eating the lockstep speed budget. Columns the backend cannot know (model
 truth on a bench) are NaN.
+
+Given a file, the recorder *streams*: every :data:`ROWS_PER_GROUP` rows become
+one Parquet row group on disk, so a run's memory stays flat however long it
+is (a 5 000 s run at 100 Hz is half a million rows, about 400 MB as float64
+in memory). The columns are then read back one at a time on demand
+(:class:`ParquetColumns`) by the measurements and the report.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -65,15 +72,53 @@ COLUMNS: tuple[str, ...] = (
 _NAN_TRUTH = (math.nan,) * 9
 
 
-class TelemetryRecorder:
-    """Collects one row per cycle; :meth:`columns` returns name -> array."""
+Columns = Mapping[str, "NDArray[np.float64] | list[str]"]
+"""Telemetry by column name: float64 arrays, and ``phase`` as a list of strings."""
 
-    def __init__(self) -> None:
+ROWS_PER_GROUP = 8192
+"""Rows buffered before a streaming recorder writes a Parquet row group (~26 MB of tuples)."""
+
+
+class TelemetryRecorder:
+    """Collects one row per cycle; :meth:`columns` returns name -> array.
+
+    With ``path`` the rows are written to that Parquet file as they come, in
+    row groups of ``rows_per_group``; without it they stay in memory (tests,
+    the ``dut`` fixture, short runs).
+    """
+
+    def __init__(self, path: str | Path | None = None, rows_per_group: int | None = None):
         self._rows: list[tuple[float, ...]] = []
         self._phases: list[str] = []
+        self.path = None if path is None else Path(path)
+        self._group = rows_per_group or ROWS_PER_GROUP
+        self._writer: Any = None
+        self._flushed = 0
+        self._closed = False
 
     def __len__(self) -> int:
-        return len(self._rows)
+        return self._flushed + len(self._rows)
+
+    def _flush(self) -> None:
+        import pyarrow.parquet as pq
+
+        table = _arrow_table(_in_memory(self._rows, self._phases))
+        if self._writer is None:
+            assert self.path is not None
+            self._writer = pq.ParquetWriter(str(self.path), table.schema, compression="zstd")
+        self._writer.write_table(table)
+        self._flushed += len(self._rows)
+        self._rows = []
+        self._phases = []
+
+    def close(self) -> None:
+        """Write what is buffered and finish the file (idempotent; no-op in memory)."""
+        if self.path is None or self._closed:
+            return
+        if self._rows or self._writer is None:
+            self._flush()  # an empty run still gets a file with the schema
+        self._writer.close()
+        self._closed = True
 
     def record(
         self,
@@ -130,44 +175,89 @@ class TelemetryRecorder:
             )
         )
         self._phases.append(phase)
+        if self.path is not None and len(self._rows) >= self._group:
+            self._flush()
 
-    def columns(self) -> dict[str, NDArray[np.float64] | list[str]]:
-        """Name -> column (float64 arrays; ``phase`` as a list of strings)."""
-        if self._rows:
-            table = np.asarray(self._rows, dtype=np.float64)
-        else:
-            table = np.empty((0, len(COLUMNS)), dtype=np.float64)
-        out: dict[str, NDArray[np.float64] | list[str]] = {
-            name: table[:, i] for i, name in enumerate(COLUMNS)
-        }
-        out["phase"] = list(self._phases)
-        return out
+    def columns(self) -> Columns:
+        """Name -> column (float64 arrays; ``phase`` as a list of strings).
+
+        A streaming recorder is closed first and its columns are read from
+        the file as they are asked for.
+        """
+        if self.path is None:
+            return _in_memory(self._rows, self._phases)
+        self.close()
+        return ParquetColumns(self.path)
 
 
-def float_column(
-    cols: dict[str, NDArray[np.float64] | list[str]], name: str
-) -> NDArray[np.float64]:
+def _in_memory(rows: list[tuple[float, ...]], phases: list[str]) -> Columns:
+    if rows:
+        table = np.asarray(rows, dtype=np.float64)
+    else:
+        table = np.empty((0, len(COLUMNS)), dtype=np.float64)
+    out: dict[str, NDArray[np.float64] | list[str]] = {
+        name: table[:, i] for i, name in enumerate(COLUMNS)
+    }
+    out["phase"] = list(phases)
+    return out
+
+
+def _arrow_table(cols: Columns) -> Any:
+    import pyarrow as pa
+
+    ordered = ["t_s", "phase", *[n for n in cols if n not in ("t_s", "phase")]]
+    return pa.table({n: pa.array(cols[n]) for n in ordered})
+
+
+class ParquetColumns(Mapping[str, "NDArray[np.float64] | list[str]"]):
+    """A telemetry file's columns, each read from disk when asked for (not cached).
+
+    Iterates in the recorder's order (the numeric columns, then ``phase``),
+    so it is interchangeable with the in-memory form.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        import pyarrow.parquet as pq
+
+        self.path = Path(path)
+        self._file = pq.ParquetFile(str(self.path))
+        names = set(self._file.schema_arrow.names)
+        self._names = [n for n in (*COLUMNS, "phase") if n in names]
+        self._names += sorted(names - set(self._names))
+
+    def __getitem__(self, name: str) -> NDArray[np.float64] | list[str]:
+        if name not in self._names:
+            raise KeyError(name)
+        col = self._file.read(columns=[name]).column(0)
+        if name == "phase":
+            return [str(v) for v in col.to_pylist()]
+        return np.asarray(col.to_numpy(), dtype=np.float64)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+def float_column(cols: Columns, name: str) -> NDArray[np.float64]:
     """A numeric column, typed (``phase`` is the only non-numeric one)."""
     col = cols[name]
     assert not isinstance(col, list), f"{name} is not numeric"
     return col
 
 
-def phase_column(cols: dict[str, NDArray[np.float64] | list[str]]) -> Sequence[str]:
+def phase_column(cols: Columns) -> Sequence[str]:
     col = cols["phase"]
     assert isinstance(col, list)
     return col
 
 
-def write_parquet(cols: dict[str, NDArray[np.float64] | list[str]], path: str | Path) -> None:
+def write_parquet(cols: Columns, path: str | Path) -> None:
     """Write telemetry columns to Parquet (``phase`` as a dictionary-encoded string column)."""
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    arrays = {name: pa.array(col) for name, col in cols.items()}
-    ordered = ["t_s", "phase", *[n for n in arrays if n not in ("t_s", "phase")]]
-    table = pa.table({n: arrays[n] for n in ordered})
-    pq.write_table(table, str(path), compression="zstd")
+    pq.write_table(_arrow_table(cols), str(path), compression="zstd")
 
 
 def read_parquet(path: str | Path) -> dict[str, NDArray[np.float64] | list[str]]:
@@ -185,7 +275,7 @@ def read_parquet(path: str | Path) -> dict[str, NDArray[np.float64] | list[str]]
     return out
 
 
-def write_csv(cols: dict[str, NDArray[np.float64] | list[str]], path: str | Path) -> None:
+def write_csv(cols: Columns, path: str | Path) -> None:
     """CSV export for small runs and spreadsheets (same columns as the Parquet file)."""
     import csv
 

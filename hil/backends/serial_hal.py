@@ -52,6 +52,8 @@ _READ_SIZE = 65536
 """Bytes the reader takes per wake at most (a second of housekeeping at 921600 baud)."""
 _READ_WAIT_S = 0.05
 """Longest the reader waits in ``select`` before looking at ``closed`` again, s."""
+_LAST_LOOK_S = 0.2
+"""After a lockstep wait times out, how long the reader gets to catch up, s."""
 _PYSERIAL_SCHEMES = ("socket", "rfc2217", "loop", "spy", "hwgrep", "alt", "cp2110")
 
 
@@ -304,9 +306,13 @@ class SerialHal:
         with self._lock:
             if self.lockstep or self._frame is None:
                 # lockstep: the report of the step just requested; real time: the first one
-                self._lock.wait_for(
-                    lambda: self._frame is not None or self._error is not None, self._timeout_s
-                )
+                ready = self._lock.wait_for(self._frame_or_error, self._timeout_s)
+                if not ready:
+                    # A last look before a link fault: if this process itself was stopped
+                    # (SIGSTOP, a VM pause, swapping), the time-out ran out while the
+                    # reader thread could not run either, and the report may be sitting
+                    # unread in the port's buffer.
+                    self._lock.wait_for(self._frame_or_error, _LAST_LOOK_S)
             if self._error:
                 raise LinkError(self._error)
             frame = self._frame
@@ -321,6 +327,9 @@ class SerialHal:
                     f"{self._stale_ms:g} ms (device gone?)"
                 )
             return frame
+
+    def _frame_or_error(self) -> bool:
+        return self._frame is not None or self._error is not None
 
     def write(self, cmd: ActuatorCommand) -> None:
         self._send(m.SetPoints(cmd))

@@ -27,8 +27,18 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).with_name("golden.json")
 
-#: Record fields that differ between two runs of the same build on the same seed.
-VOLATILE = ("timing", "versions", "wall_time_s", "link", "started_utc", "host", "git")
+#: Record fields that differ between two runs of the same build on the same seed (the
+#: scenario path is absolute: it differs between two checkouts).
+VOLATILE = (
+    "timing",
+    "versions",
+    "wall_time_s",
+    "link",
+    "started_utc",
+    "host",
+    "git",
+    "scenario_path",
+)
 
 
 def telemetry_digest(cols: dict[str, Any]) -> str:

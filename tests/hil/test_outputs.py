@@ -150,7 +150,13 @@ def test_ctrl_c_leaves_an_aborted_record_and_the_telemetry(tmp_path: Path) -> No
         ],
         cwd=ROOT,
     )
-    time.sleep(6.0)  # past imports and JIT load, into the run
+    # into the loop: the streamed telemetry's first row group is on disk (a loaded CI
+    # machine can take many seconds to import and load the JIT cache)
+    deadline = time.monotonic() + 120.0
+    while not list(tmp_path.glob(".run.tmp-*/telemetry.parquet")):
+        assert proc.poll() is None, "the run ended before it was interrupted"
+        assert time.monotonic() < deadline, "the run never started streaming telemetry"
+        time.sleep(0.2)
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=60) == 1
     rec = json.loads((out / "result.json").read_text())
