@@ -39,6 +39,7 @@ from controller.protocol import (
     encode,
     encode_packet,
 )
+from controller.protocol import housekeeping as hk
 from controller.protocol import messages as m
 from controller.protocol.codec import HK_PACKET_LEN
 from controller.protocol.messages import Packet
@@ -100,7 +101,7 @@ def test_any_float_encodes_saturated_or_as_nan(frame: SensorFrame) -> None:
     packet = decode_packet(encode_packet(Housekeeping(frame), 1))
     assert isinstance(packet.msg, Housekeeping)
     got = packet.msg.frame
-    for name, count, scale, _ in m.HK_LAYOUT:
+    for name, count, scale, _ in hk.HK_LAYOUT:
         sent = getattr(frame, name)
         back = getattr(got, name)
         sent_t = sent if count > 1 else (sent,)
@@ -116,16 +117,16 @@ def test_any_float_encodes_saturated_or_as_nan(frame: SensorFrame) -> None:
 
 def test_housekeeping_size_and_layout() -> None:
     assert HK_PACKET_LEN == 138
-    assert m.HK_CHANNELS == 56
+    assert hk.HK_CHANNELS == 56
     # every float field of SensorFrame is in the layout, in declaration order
     float_fields = [
         f.name
         for f in dataclasses.fields(SensorFrame)
-        if f.name not in ("t_s", "seq") and f.name not in m.HK_FLAG_FIELDS
+        if f.name not in ("t_s", "seq") and f.name not in hk.HK_FLAG_FIELDS
     ]
-    assert [name for name, *_ in m.HK_LAYOUT] == float_fields
+    assert [name for name, *_ in hk.HK_LAYOUT] == float_fields
     bool_fields = [f.name for f in dataclasses.fields(SensorFrame) if "bool" in str(f.type)]
-    assert sorted(bool_fields) == sorted(m.HK_FLAG_FIELDS)
+    assert sorted(bool_fields) == sorted(hk.HK_FLAG_FIELDS)
 
 
 def test_housekeeping_nan_sentinel_on_the_wire() -> None:
@@ -133,7 +134,7 @@ def test_housekeeping_nan_sentinel_on_the_wire() -> None:
     nan_frame = dataclasses.replace(frame, axial_load_n=math.nan)
     packet = encode_packet(Housekeeping(nan_frame), 0)
     offset = m.TM_HEADER_LEN + 4 + 2 * 20  # axial_load_n is channel 20
-    assert struct.unpack_from(">h", packet, offset)[0] == m.HK_NAN
+    assert struct.unpack_from(">h", packet, offset)[0] == hk.HK_NAN
     got = decode_packet(packet).msg
     assert isinstance(got, Housekeeping)
     assert math.isnan(got.frame.axial_load_n)

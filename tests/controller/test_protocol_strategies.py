@@ -11,6 +11,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from controller.protocol import housekeeping as hk
+from controller.protocol import layouts
 from controller.protocol import messages as m
 from controller.types import ActuatorCommand, InitialConditions, PlantFault, SensorFrame, Truth
 
@@ -64,14 +66,14 @@ FLAGS = st.tuples(U8, st.integers(0, 63), st.integers(0, 15))
 
 @st.composite
 def quantised_frames(draw: st.DrawFn, max_seq: int = 0xFFFF) -> SensorFrame:
-    counts = draw(st.lists(I16, min_size=m.HK_CHANNELS, max_size=m.HK_CHANNELS))
-    values = [c / k for c, k in zip(counts, m.HK_SCALES, strict=True)]
+    counts = draw(st.lists(I16, min_size=hk.HK_CHANNELS, max_size=hk.HK_CHANNELS))
+    values = [c / k for c, k in zip(counts, hk.HK_SCALES, strict=True)]
     return _frame_from(values, draw(TIME_MS), draw(st.integers(0, max_seq)), draw(FLAGS))
 
 
 @st.composite
 def raw_frames(draw: st.DrawFn) -> SensorFrame:
-    values = draw(st.lists(st.floats(), min_size=m.HK_CHANNELS, max_size=m.HK_CHANNELS))
+    values = draw(st.lists(st.floats(), min_size=hk.HK_CHANNELS, max_size=hk.HK_CHANNELS))
     return _frame_from(values, draw(TIME_MS), draw(U16), draw(FLAGS))
 
 
@@ -81,11 +83,11 @@ def quantised_commands(draw: st.DrawFn) -> ActuatorCommand:
         seq=draw(U32),
         damper_n_s_m=float(draw(U16)),
         brake_slip_n=float(draw(U16)),
-        ring_speed_m_s=draw(I16) / m.SP_RING_SPEED_SCALE,
+        ring_speed_m_s=draw(I16) / layouts.SP_RING_SPEED_SCALE,
         ring_centring=draw(st.booleans()),
         latch_arm=draw(st.booleans()),
         latch_release=draw(st.booleans()),
-        hook_motor_v=(draw(I16) / m.SP_HOOK_V_SCALE, draw(I16) / m.SP_HOOK_V_SCALE),
+        hook_motor_v=(draw(I16) / layouts.SP_HOOK_V_SCALE, draw(I16) / layouts.SP_HOOK_V_SCALE),
         seal_valve_open=draw(st.booleans()),
         tunnel_valve_open=draw(st.booleans()),
         pushrods_fire=draw(st.booleans()),
