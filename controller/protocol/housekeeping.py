@@ -37,7 +37,8 @@ HK_NAN = -32768
 """An int16 housekeeping channel holding this value means "not available" (NaN)."""
 
 HK_LAYOUT: tuple[tuple[str, int, float, str], ...] = (
-    # (SensorFrame field, channels, counts per unit, wire unit)
+    # (SensorFrame field, channels, counts per unit, wire unit): a data table, so its
+    # rows are alike by design (the duplicates tool pairs them; nothing to factor out)
     ("bus_voltage_v", 1, 500.0, "2 mV"),
     ("rel_pos_m", 3, 10_000.0, "0.1 mm"),
     ("rel_vel_m_s", 3, 50_000.0, "20 um/s"),

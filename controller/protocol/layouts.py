@@ -36,27 +36,6 @@ from controller.errors import ProtocolError
 from controller.protocol import messages as m
 from controller.protocol.fields import I16_MAX, U16_MAX, RejectError, int32, sat, unsigned
 from controller.protocol.housekeeping import HK_RECORD, decode_housekeeping, hk_values
-from controller.protocol.messages import (
-    PLANT_FAULT_CODES,
-    PRESET_MAX_LEN,
-    SEQ_COUNT_MODULO,
-    EventReport,
-    Heartbeat,
-    Hello,
-    HelloRequest,
-    HostHeartbeat,
-    Housekeeping,
-    Message,
-    ModeCommand,
-    Ping,
-    Pong,
-    SetPoints,
-    SimInject,
-    SimSetup,
-    SimStep,
-    SimTruth,
-    Verification,
-)
 from controller.types import ActuatorCommand, InitialConditions, PlantFault, Truth
 
 # set-point scalings (counts per SI unit)
@@ -65,7 +44,7 @@ SP_BRAKE_SCALE = 1.0  # 1 N, uint16
 SP_RING_SPEED_SCALE = 100_000.0  # 10 um/s, int16
 SP_HOOK_V_SCALE = 1_000.0  # 1 mV, int16
 
-_SEQ_MASK = SEQ_COUNT_MODULO - 1
+_SEQ_MASK = m.SEQ_COUNT_MODULO - 1
 
 TC_PACKET_ID = 0x1800 | m.APID
 """Packet ID of every TC on the link: version 0, type 1 (TC), secondary header, APID."""
@@ -77,7 +56,7 @@ PSC_UNSEGMENTED = 0xC000
 _SAFE = ActuatorCommand()
 
 
-def _sp_values(sp: SetPoints) -> tuple[int, ...]:
+def _sp_values(sp: m.SetPoints) -> tuple[int, ...]:
     c = sp.cmd
     hook_a, hook_b = c.hook_motor_v
     flags = (
@@ -101,9 +80,9 @@ def _sp_values(sp: SetPoints) -> tuple[int, ...]:
     )
 
 
-def _sp_message(v: tuple[Any, ...]) -> SetPoints:
+def _sp_message(v: tuple[Any, ...]) -> m.SetPoints:
     cseq, damper, brake, ring, hook_a, hook_b, fl = v
-    return SetPoints(
+    return m.SetPoints(
         ActuatorCommand(
             seq=cseq,
             damper_n_s_m=damper / SP_DAMPER_SCALE,
@@ -124,7 +103,7 @@ def _sp_message(v: tuple[Any, ...]) -> SetPoints:
 # --------------------------------------------------------------------------- other payloads
 
 
-def _hb_values(h: Heartbeat | HostHeartbeat) -> tuple[int, ...]:
+def _hb_values(h: m.Heartbeat | m.HostHeartbeat) -> tuple[int, ...]:
     return (
         h.counter & 0xFFFFFFFF,
         unsigned(int(h.mode), 8, "mode"),
@@ -135,7 +114,7 @@ def _hb_values(h: Heartbeat | HostHeartbeat) -> tuple[int, ...]:
     )
 
 
-def _hello_values(msg: Hello) -> tuple[Any, ...]:
+def _hello_values(msg: m.Hello) -> tuple[Any, ...]:
     name = msg.device.encode("ascii", errors="replace")
     if len(name) > m.DEVICE_NAME_LEN:
         raise ProtocolError(f"device name {msg.device!r} is longer than {m.DEVICE_NAME_LEN}")
@@ -152,16 +131,16 @@ def _hello_values(msg: Hello) -> tuple[Any, ...]:
         int(msg.capabilities),
     )
     for x in small:
-        unsigned(x, 8, "Hello field")
+        unsigned(x, 8, "m.Hello field")
     return (*small, unsigned(msg.period_us, 32, "period_us"), name)
 
 
-def _hello_message(v: tuple[Any, ...]) -> Hello:
+def _hello_message(v: tuple[Any, ...]) -> m.Hello:
     try:
         name = v[12].rstrip(b"\x00").decode("ascii")
     except UnicodeDecodeError:
         raise RejectError("bad_field") from None
-    return Hello(
+    return m.Hello(
         protocol_version=(v[0], v[1]),
         firmware_version=(v[2], v[3], v[4]),
         petals=v[5],
@@ -175,7 +154,7 @@ def _hello_message(v: tuple[Any, ...]) -> Hello:
     )
 
 
-def _verif_values(msg: Verification) -> tuple[int, ...]:
+def _verif_values(msg: m.Verification) -> tuple[int, ...]:
     if msg.subtype not in m.VERIFICATION_SUBTYPES:
         raise ProtocolError(f"verification subtype {msg.subtype} is not 1, 2, 7 or 8")
     req = (TC_PACKET_ID, PSC_UNSEGMENTED | (msg.tc_seq_count & _SEQ_MASK))
@@ -188,17 +167,17 @@ def _verif_values(msg: Verification) -> tuple[int, ...]:
     )
 
 
-def _verif_message(subtype: int) -> Callable[[tuple[Any, ...]], Verification]:
-    def build(v: tuple[Any, ...]) -> Verification:
+def _verif_message(subtype: int) -> Callable[[tuple[Any, ...]], m.Verification]:
+    def build(v: tuple[Any, ...]) -> m.Verification:
         packet_id, psc = v[0], v[1]
         if packet_id != TC_PACKET_ID or psc & 0xC000 != PSC_UNSEGMENTED:
             raise RejectError("bad_field")
-        return Verification(subtype, psc & _SEQ_MASK, *v[2:])
+        return m.Verification(subtype, psc & _SEQ_MASK, *v[2:])
 
     return build
 
 
-def _event_values(msg: EventReport) -> tuple[int, ...]:
+def _event_values(msg: m.EventReport) -> tuple[int, ...]:
     if not 1 <= msg.severity <= 4:
         raise ProtocolError(f"event severity {msg.severity} is not 1..4")
     return (
@@ -208,9 +187,9 @@ def _event_values(msg: EventReport) -> tuple[int, ...]:
     )
 
 
-def _event_message(severity: int) -> Callable[[tuple[Any, ...]], EventReport]:
-    def build(v: tuple[Any, ...]) -> EventReport:
-        return EventReport(severity, *v)
+def _event_message(severity: int) -> Callable[[tuple[Any, ...]], m.EventReport]:
+    def build(v: tuple[Any, ...]) -> m.EventReport:
+        return m.EventReport(severity, *v)
 
     return build
 
@@ -226,26 +205,26 @@ def _ic_values(ic: InitialConditions) -> tuple[float, ...]:
     )
 
 
-def _sim_setup_values(msg: SimSetup) -> tuple[Any, ...]:
+def _sim_setup_values(msg: m.SimSetup) -> tuple[Any, ...]:
     name = msg.preset.encode("utf-8")
-    if len(name) > PRESET_MAX_LEN:
-        raise ProtocolError(f"preset name {msg.preset!r} is longer than {PRESET_MAX_LEN} B")
+    if len(name) > m.PRESET_MAX_LEN:
+        raise ProtocolError(f"preset name {msg.preset!r} is longer than {m.PRESET_MAX_LEN} B")
     vals = _ic_values(msg.initial)
     if len(vals) != 12:
         raise ProtocolError("InitialConditions has a tuple of the wrong length")
     return (unsigned(msg.seed, 64, "seed"), *vals, len(name))
 
 
-def _sim_setup_payload(msg: SimSetup) -> bytes:
+def _sim_setup_payload(msg: m.SimSetup) -> bytes:
     return _SIM_SETUP.pack(*_sim_setup_values(msg)) + msg.preset.encode("utf-8")
 
 
-def _dec_sim_setup(data: bytes, time_s: float, seq: int) -> SimSetup:
+def _dec_sim_setup(data: bytes, time_s: float, seq: int) -> m.SimSetup:
     n = _SIM_SETUP.size
     if len(data) < n:
         raise RejectError("bad_length")
     v = _SIM_SETUP.unpack_from(data)
-    if len(data) != n + v[13] or v[13] > PRESET_MAX_LEN:
+    if len(data) != n + v[13] or v[13] > m.PRESET_MAX_LEN:
         raise RejectError("bad_length")
     try:
         preset = bytes(data[n:]).decode("utf-8")
@@ -260,12 +239,12 @@ def _dec_sim_setup(data: bytes, time_s: float, seq: int) -> SimSetup:
         angle_deg=(d[6], d[7], d[8]),
         rate_deg_s=(d[9], d[10], d[11]),
     )
-    return SimSetup(preset=preset, seed=v[0], initial=ic)
+    return m.SimSetup(preset=preset, seed=v[0], initial=ic)
 
 
-def _inject_values(msg: SimInject) -> tuple[Any, ...]:
+def _inject_values(msg: m.SimInject) -> tuple[Any, ...]:
     try:
-        code = PLANT_FAULT_CODES.index(msg.fault.kind)
+        code = m.PLANT_FAULT_CODES.index(msg.fault.kind)
     except ValueError:
         raise ProtocolError(f"unknown plant fault kind {msg.fault.kind!r}") from None
     return (
@@ -276,26 +255,26 @@ def _inject_values(msg: SimInject) -> tuple[Any, ...]:
     )
 
 
-def _inject_message(v: tuple[Any, ...]) -> SimInject:
+def _inject_message(v: tuple[Any, ...]) -> m.SimInject:
     code, index, active, value = v
-    if code >= len(PLANT_FAULT_CODES) or active > 1:
+    if code >= len(m.PLANT_FAULT_CODES) or active > 1:
         raise RejectError("bad_field")
-    return SimInject(PlantFault(PLANT_FAULT_CODES[code], index, value), active=bool(active))
+    return m.SimInject(PlantFault(m.PLANT_FAULT_CODES[code], index, value), active=bool(active))
 
 
-def _step_values(msg: SimStep) -> tuple[int]:
+def _step_values(msg: m.SimStep) -> tuple[int]:
     if msg.steps < 1:
-        raise ProtocolError(f"SimStep.steps must be >= 1, got {msg.steps}")
+        raise ProtocolError(f"m.SimStep.steps must be >= 1, got {msg.steps}")
     return (unsigned(msg.steps, 16, "steps"),)
 
 
-def _step_message(v: tuple[Any, ...]) -> SimStep:
+def _step_message(v: tuple[Any, ...]) -> m.SimStep:
     if v[0] == 0:
         raise RejectError("bad_field")
-    return SimStep(v[0])
+    return m.SimStep(v[0])
 
 
-def _truth_values(msg: SimTruth) -> tuple[Any, ...]:
+def _truth_values(msg: m.SimTruth) -> tuple[Any, ...]:
     t = msg.truth
     return (
         t.t_s,
@@ -310,29 +289,29 @@ def _truth_values(msg: SimTruth) -> tuple[Any, ...]:
     )
 
 
-def _truth_message(v: tuple[Any, ...]) -> SimTruth:
+def _truth_message(v: tuple[Any, ...]) -> m.SimTruth:
     t, ke, stored, damper, brake, contact, axial, lateral, in_contact = v
     if in_contact > 1:
         raise RejectError("bad_field")
-    return SimTruth(
+    return m.SimTruth(
         Truth(t, ke, stored, damper, brake, contact, axial, lateral, in_contact=bool(in_contact))
     )
 
 
 # --------------------------------------------------------------------------- the table
 
-Decoder = Callable[[bytes, float, int], Message]
+Decoder = Callable[[bytes, float, int], m.Message]
 """Payload bytes, TM time stamp (s; 0 for a TC), message counter -> message."""
 Key = tuple[bool, int, int]
 """(is_tm, service, subtype) of a packet."""
 
 
-def _record(body: struct.Struct, build: Callable[[tuple[Any, ...]], Message]) -> Decoder:
+def _record(body: struct.Struct, build: Callable[[tuple[Any, ...]], m.Message]) -> Decoder:
     """The decoder of a fixed-size record: check the size, unpack, ``build``."""
     size = body.size
     unpack = body.unpack
 
-    def dec(data: bytes, time_s: float, seq: int) -> Message:
+    def dec(data: bytes, time_s: float, seq: int) -> m.Message:
         if len(data) != size:
             raise RejectError("bad_length")
         return build(unpack(data))
@@ -358,7 +337,7 @@ class Layout:
     pack: Callable[[Any], bytes] | None = None
     """Message -> payload bytes when it is not simply ``body.pack(*values(msg))``."""
 
-    def payload(self, msg: Message) -> bytes:
+    def payload(self, msg: m.Message) -> bytes:
         """The application/source data of ``msg``."""
         if self.pack is not None:
             return self.pack(msg)
@@ -369,7 +348,7 @@ def _row(
     cls: type[Any],
     fmt: str,
     values: Callable[[Any], Sequence[Any]],
-    build: Callable[[tuple[Any, ...]], Message],
+    build: Callable[[tuple[Any, ...]], m.Message],
     *,
     hot: bool = False,
 ) -> Layout:
@@ -378,7 +357,7 @@ def _row(
     return Layout(body, values, {(cls.IS_TM, cls.SERVICE, cls.SUBTYPE): _record(body, build)}, hot)
 
 
-def _no_data(cls: type[Ping | Pong | HelloRequest]) -> Layout:
+def _no_data(cls: type[m.Ping | m.Pong | m.HelloRequest]) -> Layout:
     inst = cls()
     return _row(cls, ">", lambda msg: (), lambda v: inst)
 
@@ -389,34 +368,34 @@ _VERIF_FAIL = struct.Struct(">HHHI")
 _EVENT = struct.Struct(">HBi")
 
 
-def _verif_payload(msg: Verification) -> bytes:
+def _verif_payload(msg: m.Verification) -> bytes:
     v = _verif_values(msg)
     return (_VERIF_OK if len(v) == 2 else _VERIF_FAIL).pack(*v)
 
 
 LAYOUTS: dict[type[Any], Layout] = {
-    Housekeeping: Layout(
+    m.Housekeeping: Layout(
         HK_RECORD,
         hk_values,
         {(True, m.Service.HOUSEKEEPING, m.ST_HK_REPORT): decode_housekeeping},
         hot=True,
     ),
-    SetPoints: _row(SetPoints, ">IHHhhhB", _sp_values, _sp_message, hot=True),
-    Heartbeat: _row(Heartbeat, ">IBIHHH", _hb_values, lambda v: Heartbeat(*v), hot=True),
-    HostHeartbeat: _row(
-        HostHeartbeat, ">IBIHHH", _hb_values, lambda v: HostHeartbeat(*v), hot=True
+    m.SetPoints: _row(m.SetPoints, ">IHHhhhB", _sp_values, _sp_message, hot=True),
+    m.Heartbeat: _row(m.Heartbeat, ">IBIHHH", _hb_values, lambda v: m.Heartbeat(*v), hot=True),
+    m.HostHeartbeat: _row(
+        m.HostHeartbeat, ">IBIHHH", _hb_values, lambda v: m.HostHeartbeat(*v), hot=True
     ),
-    Ping: _no_data(Ping),
-    Pong: _no_data(Pong),
-    HelloRequest: _no_data(HelloRequest),
-    Hello: _row(Hello, f">BBBBBBBBBBBI{m.DEVICE_NAME_LEN}s", _hello_values, _hello_message),
-    ModeCommand: _row(
-        ModeCommand,
+    m.Ping: _no_data(m.Ping),
+    m.Pong: _no_data(m.Pong),
+    m.HelloRequest: _no_data(m.HelloRequest),
+    m.Hello: _row(m.Hello, f">BBBBBBBBBBBI{m.DEVICE_NAME_LEN}s", _hello_values, _hello_message),
+    m.ModeCommand: _row(
+        m.ModeCommand,
         ">B",
         lambda msg: (unsigned(int(msg.mode), 8, "mode"),),
-        lambda v: ModeCommand(*v),
+        lambda v: m.ModeCommand(*v),
     ),
-    Verification: Layout(
+    m.Verification: Layout(
         _VERIF_FAIL,
         _verif_values,
         {
@@ -427,7 +406,7 @@ LAYOUTS: dict[type[Any], Layout] = {
         },
         pack=_verif_payload,
     ),
-    EventReport: Layout(
+    m.EventReport: Layout(
         _EVENT,
         _event_values,
         {
@@ -435,15 +414,15 @@ LAYOUTS: dict[type[Any], Layout] = {
             for sev in m.Severity
         },
     ),
-    SimSetup: Layout(
+    m.SimSetup: Layout(
         _SIM_SETUP,
         _sim_setup_values,
         {(False, m.Service.SIMULATION, m.ST_SIM_SETUP): _dec_sim_setup},
         pack=_sim_setup_payload,
     ),
-    SimInject: _row(SimInject, ">BBBd", _inject_values, _inject_message),
-    SimStep: _row(SimStep, ">H", _step_values, _step_message),
-    SimTruth: _row(SimTruth, ">8dB", _truth_values, _truth_message),
+    m.SimInject: _row(m.SimInject, ">BBBd", _inject_values, _inject_message),
+    m.SimStep: _row(m.SimStep, ">H", _step_values, _step_message),
+    m.SimTruth: _row(m.SimTruth, ">8dB", _truth_values, _truth_message),
 }
 """Message class -> its payload layout: the one table of the application data."""
 
@@ -451,7 +430,7 @@ DECODERS: dict[Key, Decoder] = {k: d for lay in LAYOUTS.values() for k, d in lay
 """(is_tm, service, subtype) -> payload decoder, generated from :data:`LAYOUTS`."""
 
 
-def packet_payload(msg: Message) -> bytes:
+def packet_payload(msg: m.Message) -> bytes:
     """The application data (TC) or source data (TM) of ``msg``, big-endian, per the ICD.
 
     :raises ProtocolError: ``msg`` is not a protocol message or cannot be represented.

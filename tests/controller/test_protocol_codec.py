@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import math
 import re
@@ -328,6 +329,83 @@ def test_icd_size_table_matches_the_codec() -> None:
             assert table[name] == (packet_len, packet_len + 2)
         else:
             assert table[name] == (len(packet), len(frame)), name
+
+
+def test_icd_channel_table_is_the_layout_table() -> None:
+    """The ICD's housekeeping channel table says what HK_LAYOUT says, row by row."""
+    rows = re.findall(
+        r"^\| (\d+) \| (\d+) \| (\d+) \| `(\w+)(?:\[\d+\])?` \| ([^|]+?) \|", ICD.read_text(), re.M
+    )
+    expected = [
+        (str(ch), str(4 + 2 * ch), str(24 + 2 * ch), name, unit)
+        for ch, (name, unit) in enumerate(
+            (name, unit) for name, count, _, unit in hk.HK_LAYOUT for _ in range(count)
+        )
+    ]
+    assert rows == expected
+
+
+# --------------------------------------------------------------------------- the ICD's test vector
+
+
+def _icd_vector(text: str) -> tuple[SensorFrame, int, bytes, bytes]:
+    """docs/icd.md's housekeeping test vector: (frame, sequence count, packet, wire bytes)."""
+    section = text.split("### Housekeeping test vector", 1)[1].split("\n## ", 1)[0]
+    values = {
+        name: math.nan if literal == "NaN" else ast.literal_eval(literal)
+        for name, literal in re.findall(r"^\| `(\w+)` \| `([^`]+)` \|$", section, re.M)
+    }
+    [seq] = re.findall(r"sequence count \*\*(\d+)\*\*", section)
+    packet_hex, wire_hex = re.findall(r"```text\n(.*?)```", section, re.S)
+    return SensorFrame(**values), int(seq), bytes.fromhex(packet_hex), bytes.fromhex(wire_hex)
+
+
+def _same(a: object, b: object) -> bool:
+    """Equality that counts NaN equal to NaN, inside tuples too."""
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a):
+        return math.isnan(b)
+    return a == b
+
+
+def _check_icd_vector(text: str) -> None:
+    frame, seq, packet, wire = _icd_vector(text)
+    msg = Housekeeping(frame)
+    assert encode_packet(msg, seq).hex(" ") == packet.hex(" ")
+    assert encode_packet(msg, seq, reference=True) == packet
+    assert encode(msg, seq).hex(" ") == wire.hex(" ")
+    [got] = StreamDecoder().feed(wire)
+    assert (got.seq_count, got.time_s, got.msg_counter) == (seq, frame.t_s, frame.seq)
+    assert isinstance(got.msg, Housekeeping)
+    for name, value in got.msg.frame.as_dict().items():
+        assert _same(value, getattr(frame, name)), name
+    assert _same(decode_packet(packet).msg.frame.as_dict(), frame.as_dict())  # type: ignore[union-attr]
+
+
+def test_icd_housekeeping_vector_encodes_and_decodes() -> None:
+    """The values in docs/icd.md encode to its hex, and its hex decodes to its values."""
+    frame, _, packet, wire = _icd_vector(ICD.read_text())
+    assert (len(packet), len(wire)) == (HK_PACKET_LEN, HK_PACKET_LEN + 2)
+    assert math.isnan(frame.tunnel_pressure_pa)  # the vector shows the NaN sentinel
+    _check_icd_vector(ICD.read_text())
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("08 d1 c0 2a 00 83\n", "08 d1 c0 2b 00 83\n"),  # sequence count in the packet
+        ("36 e2 09 c4", "36 e3 09 c4"),  # one channel, in the packet and on the wire
+        ("\n19 53\n", "\n19 54\n"),  # the CRC
+        ("b8 0b d1 4f 29 4f 28 80 03 19 53 00", "b8 0b d1 4f 29 4f 28 80 03 19 53 01"),  # delimiter
+        ("| `bus_voltage_v` | `28.1` |", "| `bus_voltage_v` | `28.102` |"),  # one value
+    ],
+)
+def test_icd_vector_check_detects_a_one_byte_change(old: str, new: str) -> None:
+    text = ICD.read_text()
+    assert text.count(old) >= 1
+    with pytest.raises(AssertionError):
+        _check_icd_vector(text.replace(old, new))
 
 
 def _nominal_frame() -> SensorFrame:
