@@ -39,11 +39,11 @@ from dataclasses import dataclass, fields
 
 from cobs import cobs
 
-from controller.protocol.fields import RejectError
+from controller.protocol.fields import U16_MAX, RejectError
 from controller.protocol.housekeeping import decode_housekeeping
 from controller.protocol.layouts import DECODERS
 from controller.protocol.messages import APID, MAX_FRAME_LEN, Message, Packet
-from controller.protocol.packets import SEQ_MASK, U16_MAX, build_packet, parse
+from controller.protocol.packets import SEQ_MASK, build_packet, parse
 
 _cobs_decode = cobs.decode
 _CobsDecodeError = cobs.DecodeError
