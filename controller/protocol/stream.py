@@ -91,17 +91,8 @@ class LinkCounters:
 
     @property
     def rejects(self) -> int:
-        """Frames rejected for any reason."""
-        return (
-            self.bad_cobs
-            + self.bad_crc
-            + self.bad_length
-            + self.bad_header
-            + self.wrong_apid
-            + self.unknown_service
-            + self.bad_field
-            + self.oversize
-        )
+        """Frames rejected for any reason (the sum of the :attr:`REJECTS` counters)."""
+        return sum(getattr(self, name) for name in self.REJECTS)
 
     def as_dict(self) -> dict[str, int]:
         """Counter name -> value, for result records and telemetry."""
