@@ -7,6 +7,7 @@ import dataclasses
 import math
 import re
 import struct
+from dataclasses import astuple
 from pathlib import Path
 
 import pytest
@@ -369,26 +370,38 @@ def _same(a: object, b: object) -> bool:
     return a == b
 
 
-def _check_icd_vector(text: str) -> None:
+def _check_icd_encoding(text: str) -> None:
     frame, seq, packet, wire = _icd_vector(text)
     msg = Housekeeping(frame)
     assert encode_packet(msg, seq).hex(" ") == packet.hex(" ")
     assert encode_packet(msg, seq, reference=True) == packet
     assert encode(msg, seq).hex(" ") == wire.hex(" ")
+
+
+def _check_icd_decoding(text: str) -> None:
+    frame, seq, packet, wire = _icd_vector(text)
     [got] = StreamDecoder().feed(wire)
     assert (got.seq_count, got.time_s, got.msg_counter) == (seq, frame.t_s, frame.seq)
     assert isinstance(got.msg, Housekeeping)
     for name, value in got.msg.frame.as_dict().items():
         assert _same(value, getattr(frame, name)), name
-    assert _same(decode_packet(packet).msg.frame.as_dict(), frame.as_dict())  # type: ignore[union-attr]
+    from_packet = decode_packet(packet)
+    assert isinstance(from_packet.msg, Housekeeping)
+    assert from_packet.seq_count == got.seq_count
+    assert _same(astuple(from_packet.msg.frame), astuple(got.msg.frame))
 
 
-def test_icd_housekeeping_vector_encodes_and_decodes() -> None:
-    """The values in docs/icd.md encode to its hex, and its hex decodes to its values."""
+def test_icd_housekeeping_vector_encodes_to_the_documented_bytes() -> None:
+    """The values in docs/icd.md encode to its packet and wire hex."""
     frame, _, packet, wire = _icd_vector(ICD.read_text())
     assert (len(packet), len(wire)) == (HK_PACKET_LEN, HK_PACKET_LEN + 2)
     assert math.isnan(frame.tunnel_pressure_pa)  # the vector shows the NaN sentinel
-    _check_icd_vector(ICD.read_text())
+    _check_icd_encoding(ICD.read_text())
+
+
+def test_icd_housekeeping_vector_decodes_to_the_documented_values() -> None:
+    """The wire hex in docs/icd.md decodes to its values (NaN for the failed sensor)."""
+    _check_icd_decoding(ICD.read_text())
 
 
 @pytest.mark.parametrize(
@@ -401,11 +414,29 @@ def test_icd_housekeeping_vector_encodes_and_decodes() -> None:
         ("| `bus_voltage_v` | `28.1` |", "| `bus_voltage_v` | `28.102` |"),  # one value
     ],
 )
-def test_icd_vector_check_detects_a_one_byte_change(old: str, new: str) -> None:
+def test_icd_vector_checks_detect_a_one_byte_change(old: str, new: str) -> None:
+    """A changed byte (or value) in the document fails the encoding check."""
     text = ICD.read_text()
     assert text.count(old) >= 1
     with pytest.raises(AssertionError):
-        _check_icd_vector(text.replace(old, new))
+        _check_icd_encoding(text.replace(old, new))
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("4f 28 80 03 19 53 00", "4f 28 80 03 19 53 01"),  # wire: the delimiter
+        ("05 08 d1 c0 2a 07 83", "05 08 d1 c0 2a 07 84"),  # wire: data length (bad_length)
+        ("4f 29 4f 28 80 03", "4f 2a 4f 28 80 03"),  # wire: a channel (bad_crc)
+        ("| `ring_retracted` | `True` |", "| `ring_retracted` | `False` |"),  # one value
+    ],
+)
+def test_icd_vector_decoding_check_detects_a_one_byte_change(old: str, new: str) -> None:
+    """A changed wire byte (or value) in the document fails the decoding check."""
+    text = ICD.read_text()
+    assert text.count(old) == 1
+    with pytest.raises((AssertionError, ValueError)):
+        _check_icd_decoding(text.replace(old, new))
 
 
 def _nominal_frame() -> SensorFrame:
