@@ -2,18 +2,15 @@
 
 Sans-io: :func:`encode` turns a message into one COBS frame, :class:`StreamDecoder`
 turns received bytes back into :class:`Packet` objects and counts what it rejects.
-No I/O, no clocks: callers pass time stamps and own the port.
+No I/O, no clocks: callers pass time stamps and own the port. Modules:
+``messages`` (numbers and message classes), then the codec's layers ``layouts``
+(payloads, one table keyed by message class; ``housekeeping`` holds the
+sensor frame's channel table), ``packets`` (headers, CRC, COBS)
+and ``stream`` (the stream decoder); ``codec`` re-exports the three.
 """
 
-from controller.protocol.codec import (
-    LinkCounters,
-    SeqCounter,
-    StreamDecoder,
-    decode_packet,
-    encode,
-    encode_packet,
-    packet_payload,
-)
+from controller.protocol.housekeeping import HK_LAYOUT, HK_NAN
+from controller.protocol.layouts import LAYOUTS, Layout, packet_payload
 from controller.protocol.messages import (
     APID,
     MAX_FRAME_LEN,
@@ -41,9 +38,14 @@ from controller.protocol.messages import (
     SimStep,
     Verification,
 )
+from controller.protocol.packets import SeqCounter, decode_packet, encode, encode_packet
+from controller.protocol.stream import LinkCounters, StreamDecoder
 
 __all__ = [
     "APID",
+    "HK_LAYOUT",
+    "HK_NAN",
+    "LAYOUTS",
     "MAX_FRAME_LEN",
     "PROTOCOL_VERSION",
     "Capability",
@@ -57,6 +59,7 @@ __all__ = [
     "HelloRequest",
     "HostHeartbeat",
     "Housekeeping",
+    "Layout",
     "LinkCounters",
     "Message",
     "ModeCommand",

@@ -2,9 +2,11 @@
 
 Every packet on the link is a CCSDS Space Packet with a PUS-C secondary header
 and a CRC-16 packet error control field, APID :data:`APID` in both directions.
-This module holds the numbers (services, subtypes, codes, scalings) and one
-frozen dataclass per message; :mod:`controller.protocol.codec` turns them into
-bytes and back. Nothing here does I/O or reads a clock.
+This module holds the numbers (services, subtypes, codes) and one frozen
+dataclass per message; the codec layers turn them into bytes and back
+(:mod:`controller.protocol.layouts` the payloads, with their fixed-point
+scalings, :mod:`~controller.protocol.packets` the packets,
+:mod:`~controller.protocol.stream` the stream). Nothing here does I/O or reads a clock.
 
 Direction: *TM* (telemetry) flows from the microcontroller (the *device*) to
 the host, *TC* (telecommand) from the host to the device.
@@ -236,61 +238,6 @@ PRESET_MAX_LEN = 32
 DEVICE_NAME_LEN = 16
 """Fixed size of :attr:`Hello.device`, bytes of ASCII, NUL-padded."""
 
-# --------------------------------------------------------------------------- housekeeping layout
-
-HK_NAN = -32768
-"""An int16 housekeeping channel holding this value means "not available" (NaN)."""
-
-HK_LAYOUT: tuple[tuple[str, int, float, str], ...] = (
-    # (SensorFrame field, channels, counts per unit, wire unit)
-    ("bus_voltage_v", 1, 500.0, "2 mV"),
-    ("rel_pos_m", 3, 10_000.0, "0.1 mm"),
-    ("rel_vel_m_s", 3, 50_000.0, "20 um/s"),
-    ("rel_angle_rad", 3, 10_000.0, "0.1 mrad"),
-    ("rel_rate_rad_s", 3, 100_000.0, "10 urad/s"),
-    ("ring_extension_m", 1, 50_000.0, "20 um"),
-    ("ring_extension_b_m", 1, 50_000.0, "20 um"),
-    ("ring_speed_m_s", 1, 50_000.0, "20 um/s"),
-    ("ring_lateral_m", 2, 100_000.0, "10 um"),
-    ("ring_tilt_rad", 2, 10_000.0, "0.1 mrad"),
-    ("axial_load_n", 1, 0.5, "2 N"),
-    ("lateral_load_n", 1, 0.5, "2 N"),
-    ("drive_current_a", 1, 1_000.0, "1 mA"),
-    ("hook_pos", N_HOOKS, 10_000.0, "1e-4 of stroke"),
-    ("hook_load_n", N_HOOKS, 0.5, "2 N"),
-    ("hook_motor_current_a", N_HOOK_SETS, 1_000.0, "1 mA"),
-    ("hook_motor_speed_rad_s", N_HOOK_SETS, 20.0, "0.05 rad/s"),
-    ("cable_tension_n", N_HOOK_SETS, 0.25, "4 N"),
-    ("seal_cavity_pressure_pa", 1, 0.2, "5 Pa"),
-    ("seal_cavity_pressure_b_pa", 1, 0.2, "5 Pa"),
-    ("tunnel_pressure_pa", 1, 0.2, "5 Pa"),
-)
-"""The int16 channels of the housekeeping frame, in wire order.
-
-Channel value = round(SI value * counts per unit), saturated to +-32767;
-NaN is sent as :data:`HK_NAN`. Decoding divides by counts per unit.
-"""
-
-HK_CHANNELS = sum(n for _, n, _, _ in HK_LAYOUT)
-HK_SCALES: tuple[float, ...] = tuple(k for _, n, k, _ in HK_LAYOUT for _ in range(n))
-"""Counts per SI unit of every channel, in wire order."""
-
-HK_FLAG_FIELDS = (
-    "ring_ready_stop",
-    "ring_retracted",
-    "alignment",
-    "interface_contact",
-    "latch_captured",
-    "pushrod_extended",
-)
-"""The boolean SensorFrame fields, carried as bits in three flag bytes."""
-
-# set-point scalings (counts per SI unit)
-SP_DAMPER_SCALE = 1.0  # 1 N*s/m, uint16
-SP_BRAKE_SCALE = 1.0  # 1 N, uint16
-SP_RING_SPEED_SCALE = 100_000.0  # 10 um/s, int16
-SP_HOOK_V_SCALE = 1_000.0  # 1 mV, int16
-
 # --------------------------------------------------------------------------- messages
 
 
@@ -398,7 +345,8 @@ class Housekeeping:
 
     On the wire ``frame.t_s`` is the packet's CDS time stamp (1 ms resolution)
     and ``frame.seq`` its PUS message type counter (16 bits; the stream decoder
-    unwraps it). Analog channels are int16 fixed point per :data:`HK_LAYOUT`.
+    unwraps it). Analog channels are int16 fixed point per
+    :data:`controller.protocol.layouts.HK_LAYOUT`.
     """
 
     IS_TM: ClassVar[bool] = True

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import math
 import re
 import struct
+from dataclasses import astuple
 from pathlib import Path
 
 import pytest
@@ -39,6 +41,7 @@ from controller.protocol import (
     encode,
     encode_packet,
 )
+from controller.protocol import housekeeping as hk
 from controller.protocol import messages as m
 from controller.protocol.codec import HK_PACKET_LEN
 from controller.protocol.messages import Packet
@@ -100,7 +103,7 @@ def test_any_float_encodes_saturated_or_as_nan(frame: SensorFrame) -> None:
     packet = decode_packet(encode_packet(Housekeeping(frame), 1))
     assert isinstance(packet.msg, Housekeeping)
     got = packet.msg.frame
-    for name, count, scale, _ in m.HK_LAYOUT:
+    for name, count, scale, _ in hk.HK_LAYOUT:
         sent = getattr(frame, name)
         back = getattr(got, name)
         sent_t = sent if count > 1 else (sent,)
@@ -116,16 +119,16 @@ def test_any_float_encodes_saturated_or_as_nan(frame: SensorFrame) -> None:
 
 def test_housekeeping_size_and_layout() -> None:
     assert HK_PACKET_LEN == 138
-    assert m.HK_CHANNELS == 56
+    assert hk.HK_CHANNELS == 56
     # every float field of SensorFrame is in the layout, in declaration order
     float_fields = [
         f.name
         for f in dataclasses.fields(SensorFrame)
-        if f.name not in ("t_s", "seq") and f.name not in m.HK_FLAG_FIELDS
+        if f.name not in ("t_s", "seq") and f.name not in hk.HK_FLAG_FIELDS
     ]
-    assert [name for name, *_ in m.HK_LAYOUT] == float_fields
+    assert [name for name, *_ in hk.HK_LAYOUT] == float_fields
     bool_fields = [f.name for f in dataclasses.fields(SensorFrame) if "bool" in str(f.type)]
-    assert sorted(bool_fields) == sorted(m.HK_FLAG_FIELDS)
+    assert sorted(bool_fields) == sorted(hk.HK_FLAG_FIELDS)
 
 
 def test_housekeeping_nan_sentinel_on_the_wire() -> None:
@@ -133,7 +136,7 @@ def test_housekeeping_nan_sentinel_on_the_wire() -> None:
     nan_frame = dataclasses.replace(frame, axial_load_n=math.nan)
     packet = encode_packet(Housekeeping(nan_frame), 0)
     offset = m.TM_HEADER_LEN + 4 + 2 * 20  # axial_load_n is channel 20
-    assert struct.unpack_from(">h", packet, offset)[0] == m.HK_NAN
+    assert struct.unpack_from(">h", packet, offset)[0] == hk.HK_NAN
     got = decode_packet(packet).msg
     assert isinstance(got, Housekeeping)
     assert math.isnan(got.frame.axial_load_n)
@@ -327,6 +330,113 @@ def test_icd_size_table_matches_the_codec() -> None:
             assert table[name] == (packet_len, packet_len + 2)
         else:
             assert table[name] == (len(packet), len(frame)), name
+
+
+def test_icd_channel_table_is_the_layout_table() -> None:
+    """The ICD's housekeeping channel table says what HK_LAYOUT says, row by row."""
+    rows = re.findall(
+        r"^\| (\d+) \| (\d+) \| (\d+) \| `(\w+)(?:\[\d+\])?` \| ([^|]+?) \|", ICD.read_text(), re.M
+    )
+    expected = [
+        (str(ch), str(4 + 2 * ch), str(24 + 2 * ch), name, unit)
+        for ch, (name, unit) in enumerate(
+            (name, unit) for name, count, _, unit in hk.HK_LAYOUT for _ in range(count)
+        )
+    ]
+    assert rows == expected
+
+
+# --------------------------------------------------------------------------- the ICD's test vector
+
+
+def _icd_vector(text: str) -> tuple[SensorFrame, int, bytes, bytes]:
+    """docs/icd.md's housekeeping test vector: (frame, sequence count, packet, wire bytes)."""
+    section = text.split("### Housekeeping test vector", 1)[1].split("\n## ", 1)[0]
+    values = {
+        name: math.nan if literal == "NaN" else ast.literal_eval(literal)
+        for name, literal in re.findall(r"^\| `(\w+)` \| `([^`]+)` \|$", section, re.M)
+    }
+    [seq] = re.findall(r"sequence count \*\*(\d+)\*\*", section)
+    packet_hex, wire_hex = re.findall(r"```text\n(.*?)```", section, re.S)
+    return SensorFrame(**values), int(seq), bytes.fromhex(packet_hex), bytes.fromhex(wire_hex)
+
+
+def _same(a: object, b: object) -> bool:
+    """Equality that counts NaN equal to NaN, inside tuples too."""
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a):
+        return math.isnan(b)
+    return a == b
+
+
+def _check_icd_encoding(text: str) -> None:
+    frame, seq, packet, wire = _icd_vector(text)
+    msg = Housekeeping(frame)
+    assert encode_packet(msg, seq).hex(" ") == packet.hex(" ")
+    assert encode_packet(msg, seq, reference=True) == packet
+    assert encode(msg, seq).hex(" ") == wire.hex(" ")
+
+
+def _check_icd_decoding(text: str) -> None:
+    frame, seq, packet, wire = _icd_vector(text)
+    [got] = StreamDecoder().feed(wire)
+    assert (got.seq_count, got.time_s, got.msg_counter) == (seq, frame.t_s, frame.seq)
+    assert isinstance(got.msg, Housekeeping)
+    for name, value in got.msg.frame.as_dict().items():
+        assert _same(value, getattr(frame, name)), name
+    from_packet = decode_packet(packet)
+    assert isinstance(from_packet.msg, Housekeeping)
+    assert from_packet.seq_count == got.seq_count
+    assert _same(astuple(from_packet.msg.frame), astuple(got.msg.frame))
+
+
+def test_icd_housekeeping_vector_encodes_to_the_documented_bytes() -> None:
+    """The values in docs/icd.md encode to its packet and wire hex."""
+    frame, _, packet, wire = _icd_vector(ICD.read_text())
+    assert (len(packet), len(wire)) == (HK_PACKET_LEN, HK_PACKET_LEN + 2)
+    assert math.isnan(frame.tunnel_pressure_pa)  # the vector shows the NaN sentinel
+    _check_icd_encoding(ICD.read_text())
+
+
+def test_icd_housekeeping_vector_decodes_to_the_documented_values() -> None:
+    """The wire hex in docs/icd.md decodes to its values (NaN for the failed sensor)."""
+    _check_icd_decoding(ICD.read_text())
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("08 d1 c0 2a 00 83\n", "08 d1 c0 2b 00 83\n"),  # sequence count in the packet
+        ("36 e2 09 c4", "36 e3 09 c4"),  # one channel, in the packet and on the wire
+        ("\n19 53\n", "\n19 54\n"),  # the CRC
+        ("b8 0b d1 4f 29 4f 28 80 03 19 53 00", "b8 0b d1 4f 29 4f 28 80 03 19 53 01"),  # delimiter
+        ("| `bus_voltage_v` | `28.1` |", "| `bus_voltage_v` | `28.102` |"),  # one value
+    ],
+)
+def test_icd_vector_checks_detect_a_one_byte_change(old: str, new: str) -> None:
+    """A changed byte (or value) in the document fails the encoding check."""
+    text = ICD.read_text()
+    assert text.count(old) >= 1
+    with pytest.raises(AssertionError):
+        _check_icd_encoding(text.replace(old, new))
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("4f 28 80 03 19 53 00", "4f 28 80 03 19 53 01"),  # wire: the delimiter
+        ("05 08 d1 c0 2a 07 83", "05 08 d1 c0 2a 07 84"),  # wire: data length (bad_length)
+        ("4f 29 4f 28 80 03", "4f 2a 4f 28 80 03"),  # wire: a channel (bad_crc)
+        ("| `ring_retracted` | `True` |", "| `ring_retracted` | `False` |"),  # one value
+    ],
+)
+def test_icd_vector_decoding_check_detects_a_one_byte_change(old: str, new: str) -> None:
+    """A changed wire byte (or value) in the document fails the decoding check."""
+    text = ICD.read_text()
+    assert text.count(old) == 1
+    with pytest.raises((AssertionError, ValueError)):
+        _check_icd_decoding(text.replace(old, new))
 
 
 def _nominal_frame() -> SensorFrame:

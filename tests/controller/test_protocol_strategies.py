@@ -11,6 +11,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from controller.protocol import housekeeping as hk
+from controller.protocol import layouts
 from controller.protocol import messages as m
 from controller.types import ActuatorCommand, InitialConditions, PlantFault, SensorFrame, Truth
 
@@ -24,38 +26,23 @@ FINITE = st.floats(allow_nan=False, allow_infinity=False)
 
 
 def _frame_from(values: list[Any], t_ms: int, seq: int, flags: tuple[int, int, int]) -> SensorFrame:
-    x = values
+    """A frame whose analog fields take ``values`` in wire order (from HK_LAYOUT)."""
     f0, latches, pushrods = flags
+    analog: dict[str, Any] = {}
+    i = 0
+    for name, count, _, _ in hk.HK_LAYOUT:
+        analog[name] = values[i] if count == 1 else tuple(values[i : i + count])
+        i += count
     return SensorFrame(
         t_s=t_ms / 1000.0,
         seq=seq,
-        bus_voltage_v=x[0],
-        rel_pos_m=(x[1], x[2], x[3]),
-        rel_vel_m_s=(x[4], x[5], x[6]),
-        rel_angle_rad=(x[7], x[8], x[9]),
-        rel_rate_rad_s=(x[10], x[11], x[12]),
-        ring_extension_m=x[13],
-        ring_extension_b_m=x[14],
-        ring_speed_m_s=x[15],
-        ring_lateral_m=(x[16], x[17]),
-        ring_tilt_rad=(x[18], x[19]),
-        axial_load_n=x[20],
-        lateral_load_n=x[21],
         ring_ready_stop=bool(f0 & 1),
         ring_retracted=bool(f0 & 2),
         alignment=(bool(f0 & 4), bool(f0 & 8), bool(f0 & 16)),
         latch_captured=tuple(bool(latches >> i & 1) for i in range(6)),  # type: ignore[arg-type]
         interface_contact=(bool(f0 & 32), bool(f0 & 64), bool(f0 & 128)),
-        drive_current_a=x[22],
-        hook_pos=tuple(x[23:35]),
-        hook_load_n=tuple(x[35:47]),
-        hook_motor_current_a=(x[47], x[48]),
-        hook_motor_speed_rad_s=(x[49], x[50]),
-        cable_tension_n=(x[51], x[52]),
-        seal_cavity_pressure_pa=x[53],
-        seal_cavity_pressure_b_pa=x[54],
-        tunnel_pressure_pa=x[55],
         pushrod_extended=tuple(bool(pushrods >> i & 1) for i in range(4)),  # type: ignore[arg-type]
+        **analog,
     )
 
 
@@ -64,14 +51,14 @@ FLAGS = st.tuples(U8, st.integers(0, 63), st.integers(0, 15))
 
 @st.composite
 def quantised_frames(draw: st.DrawFn, max_seq: int = 0xFFFF) -> SensorFrame:
-    counts = draw(st.lists(I16, min_size=m.HK_CHANNELS, max_size=m.HK_CHANNELS))
-    values = [c / k for c, k in zip(counts, m.HK_SCALES, strict=True)]
+    counts = draw(st.lists(I16, min_size=hk.HK_CHANNELS, max_size=hk.HK_CHANNELS))
+    values = [c / k for c, k in zip(counts, hk.HK_SCALES, strict=True)]
     return _frame_from(values, draw(TIME_MS), draw(st.integers(0, max_seq)), draw(FLAGS))
 
 
 @st.composite
 def raw_frames(draw: st.DrawFn) -> SensorFrame:
-    values = draw(st.lists(st.floats(), min_size=m.HK_CHANNELS, max_size=m.HK_CHANNELS))
+    values = draw(st.lists(st.floats(), min_size=hk.HK_CHANNELS, max_size=hk.HK_CHANNELS))
     return _frame_from(values, draw(TIME_MS), draw(U16), draw(FLAGS))
 
 
@@ -81,11 +68,11 @@ def quantised_commands(draw: st.DrawFn) -> ActuatorCommand:
         seq=draw(U32),
         damper_n_s_m=float(draw(U16)),
         brake_slip_n=float(draw(U16)),
-        ring_speed_m_s=draw(I16) / m.SP_RING_SPEED_SCALE,
+        ring_speed_m_s=draw(I16) / layouts.SP_RING_SPEED_SCALE,
         ring_centring=draw(st.booleans()),
         latch_arm=draw(st.booleans()),
         latch_release=draw(st.booleans()),
-        hook_motor_v=(draw(I16) / m.SP_HOOK_V_SCALE, draw(I16) / m.SP_HOOK_V_SCALE),
+        hook_motor_v=(draw(I16) / layouts.SP_HOOK_V_SCALE, draw(I16) / layouts.SP_HOOK_V_SCALE),
         seal_valve_open=draw(st.booleans()),
         tunnel_valve_open=draw(st.booleans()),
         pushrods_fire=draw(st.booleans()),
