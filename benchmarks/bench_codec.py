@@ -30,6 +30,9 @@ from controller.protocol import Housekeeping, SetPoints, StreamDecoder, encode, 
 from controller.protocol.messages import HostHeartbeat
 from controller.types import ActuatorCommand, SensorFrame
 
+#: the kind of these benchmarks; gate.py divides each by the reference of its kind
+pytestmark = pytest.mark.benchmark(group="compute")
+
 FRAME = SensorFrame(
     t_s=123.456,
     seq=123_456,

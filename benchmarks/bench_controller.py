@@ -27,6 +27,9 @@ from controller.machine import DockingController
 from controller.types import SensorFrame
 from tests.controller.ctl_frames import CAPTURED, NOMINAL, RETRACTED
 
+#: the kind of these benchmarks; gate.py divides each by the reference of its kind
+pytestmark = pytest.mark.benchmark(group="compute")
+
 # the same hand-built frames as the controller's unit tests: one definition
 _BASE = NOMINAL
 _CAP: dict[str, Any] = CAPTURED

@@ -61,12 +61,14 @@ def pty_loop() -> Iterator[tuple[Hal, DockingController]]:
     proc.wait(timeout=5)
 
 
+@pytest.mark.benchmark(group="compute")
 def test_lockstep_cycle_sim(benchmark: Any, sim_loop: tuple[Hal, DockingController]) -> None:
     hal, ctl = sim_loop
     benchmark(_cycle, hal, ctl)
     assert hal.read().t_s > 0.5
 
 
+@pytest.mark.benchmark(group="ipc")
 def test_lockstep_cycle_pty(benchmark: Any, pty_loop: tuple[Hal, DockingController]) -> None:
     hal, ctl = pty_loop
     benchmark(_cycle, hal, ctl)

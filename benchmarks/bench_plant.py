@@ -31,6 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from controller.types import ActuatorCommand, InitialConditions
 from sim_bridge.plant import BatchPlant, Plant
 
+#: the kind of these benchmarks; gate.py divides each by the reference of its kind
+pytestmark = pytest.mark.benchmark(group="compute")
+
 PRESET = "cn-10t-100t"
 IC = InitialConditions(
     distance_m=0.3, closing_speed_m_s=0.1, lateral_offset_m=(0.05, 0.0), angle_deg=(0.0, 2.0, 0.0)
@@ -103,6 +106,7 @@ def test_step_plus_sense(benchmark: Any) -> None:
     benchmark(step_and_sense, plant, cmd, 100)
 
 
+@pytest.mark.benchmark(group="parallel")
 def test_batch_1000_runs(benchmark: Any) -> None:
     batch = benchmark.pedantic(batch_run, args=(1000, 2000), rounds=1, iterations=1)
     assert batch.n == 1000
