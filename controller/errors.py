@@ -10,6 +10,7 @@
     │   ├── DeviceRefusedError     the device is not one this host can drive, or refused a
     │   │                          request on its merits (bad Hello, unknown preset)
     │   └── LinkError          the link to the mechanism failed (port vanished, stale data)
+    │       └── DeviceSafeError    the device stopped applying set-points (SAFE, watchdog)
     ├── ProtocolError          bytes on the wire violate the interface control document
     └── PlantError             the simulated mechanism was asked for something impossible
 
@@ -69,6 +70,16 @@ class LinkError(HalError, ConnectionError):
     Example scenarios: the USB cable was pulled, the virtual microcontroller
     was killed, housekeeping stopped arriving within the ICD's timeout.
     """
+
+    event_kind = "link_fault"
+    """The event kind a run records for this error."""
+
+
+class DeviceSafeError(LinkError):
+    """The device is not applying the host's set-points: it reports SAFE or BOOT, its
+    set-point watchdog tripped, or its heartbeats stopped. Commanding on would be blind."""
+
+    event_kind = "device_fault"
 
 
 class ProtocolError(DockhilError):

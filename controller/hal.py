@@ -107,6 +107,15 @@ class ArrivalStamps(Protocol):
 
 
 @runtime_checkable
+class DeviceEvents(Protocol):
+    """A device that reports events of its own (PUS 5: limit switches, edges, faults)."""
+
+    def drain_device_events(self) -> list[str]:
+        """The device's events since the last call, one line each, oldest first."""
+        ...
+
+
+@runtime_checkable
 class SourceClock(Protocol):
     """A wrapper whose controller-facing frames may lag the backend's own clock.
 

@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from controller.errors import DockhilError, LinkError
-from controller.hal import ArrivalStamps, Hal
+from controller.hal import ArrivalStamps, DeviceEvents, Hal
 from controller.interlocks import violations
 from controller.machine import DockingController
 from controller.types import SensorFrame
@@ -71,9 +71,13 @@ loaded host stalls for a few hundred milliseconds."""
 class DeviceClockError(LinkError):
     """The device's clock stopped, ran backwards or jumped: its frames cannot be trusted."""
 
+    event_kind = "clock_fault"
+
 
 class RunLimitError(DockhilError):
     """A run exceeded the cycles or wall time its scenario can need."""
+
+    event_kind = "run_limit"
 
 
 def frozen_limit(period_s: float, lockstep: bool) -> int:
@@ -154,6 +158,7 @@ class ControlLoop:
         self.done = False
         self._peeked = False
         self._arrival: ArrivalStamps | None = hal if isinstance(hal, ArrivalStamps) else None
+        self._device_events: DeviceEvents | None = hal if isinstance(hal, DeviceEvents) else None
         commands = scenario.commands if scenario else ()
         faults = scenario.faults if scenario else ()
         self._commands: list[Command] = [c for c in commands if c.at_phase is None]
@@ -229,6 +234,9 @@ class ControlLoop:
         frame = self.peek()
         self._peeked = False
         t = self.t_s
+        if self._device_events is not None:
+            for line in self._device_events.drain_device_events():
+                self.events.append({"t_s": t, "kind": "device_event", "detail": line})
         ctl = self.controller
         commands = self._commands
         while commands and commands[0].t_s <= t:

@@ -25,7 +25,7 @@ from controller.hal import LOCKSTEP, Hal, LinkCounters, SimControl
 from controller.machine import DockingController
 from hil import measure
 from hil.backends import open_hal, with_period
-from hil.loop import ControlLoop, DeviceClockError, Progress, RunLimitError, RunLimits
+from hil.loop import ControlLoop, Progress, RunLimitError, RunLimits
 from hil.realtime import (
     LoopOverrunError,
     LoopStats,
@@ -82,13 +82,22 @@ def run(
     seed = scenario.seed if seed is None else seed
     url = with_period(hal_url, scenario.period_s)
     config = controller_config(scenario)
+    # before the HAL: a device confirmed ACTIVE wants set-points within its 100 ms
+    # watchdog, and starting the telemetry writer (pyarrow) takes a good part of that
+    telemetry = TelemetryRecorder(telemetry_path)
     if hal is None:
-        hal = open_hal(url)
+        try:
+            hal = open_hal(url)
+        except BaseException:
+            telemetry.close()
+            raise
     if realtime is None and LOCKSTEP not in hal.capabilities:
         hal.close()
+        telemetry.close()
         raise ConfigError(f"{url} runs on its own clock (no lockstep): run it with --realtime")
     if realtime is None and abs(hal.period_s - scenario.period_s) > 1e-9:
         hal.close()
+        telemetry.close()
         raise ConfigError(
             f"{url} steps {hal.period_s * 1000:g} ms per cycle but {scenario.path} wants "
             f"period_s = {scenario.period_s:g} s (start the device with "
@@ -97,6 +106,7 @@ def run(
     physical = [f for f in scenario.faults if f.kind not in SENSOR_FAULT_KINDS]
     if physical and not isinstance(hal, SimControl):
         hal.close()
+        telemetry.close()
         raise ConfigError(
             f"{scenario.path}: physical fault {physical[0].kind!r} needs a simulated backend,"
             f" not {url}"
@@ -112,7 +122,6 @@ def run(
             "preset": scenario.preset,
         },
     )
-    telemetry = TelemetryRecorder(telemetry_path)
     loop = ControlLoop(
         hal,
         ctl,
@@ -146,13 +155,7 @@ def run(
     except (HalError, RunLimitError) as exc:
         # the device, its link or its clock cannot be trusted, or the run overstayed:
         # the controller latches SAFE (the device's watchdog does the same on its side)
-        kind = (
-            "clock_fault"
-            if isinstance(exc, DeviceClockError)
-            else "run_limit"
-            if isinstance(exc, RunLimitError)
-            else "link_fault"
-        )
+        kind = str(getattr(exc, "event_kind", "link_fault"))
         record.outcome = Outcome.ERROR
         record.error = str(exc)
         record.events.append({"t_s": loop.t_s, "kind": kind, "detail": str(exc)})

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from controller.errors import ScenarioError
+from controller.config import ControllerConfig
+from controller.errors import ConfigError, ScenarioError
 from controller.phases import COMMANDS, Phase
 from controller.types import PLANT_FAULT_KINDS, InitialConditions
 
@@ -125,7 +126,8 @@ class Scenario:
     commands: tuple[Command, ...] = ()
     faults: tuple[Fault, ...] = ()
     expect: tuple[Expectation, ...] = ()
-    controller: Mapping[str, float] = field(default_factory=dict)
+    controller: Mapping[str, Any] = field(default_factory=dict)
+    """``[controller]`` overrides, as TOML gave them (see ``ControllerConfig.from_mapping``)."""
 
 
 class _Reader:
@@ -387,13 +389,16 @@ def scenario_from_dict(data: Mapping[str, Any], path: str = "<scenario>") -> Sce
         if not isinstance(table, dict):
             raise r.fail("initial", "expected a table ([initial])")
         initial = _initial(_Reader(path, table, "initial."))
-    controller: dict[str, float] = {}
+    controller: dict[str, Any] = {}
     if r.has("controller"):
         table = r.raw("controller")
         if not isinstance(table, dict):
             raise r.fail("controller", "expected a table ([controller]) of config overrides")
-        cr = _Reader(path, table, "controller.")
-        controller = {k: cr.number(k) for k in table}
+        try:  # checked now, not when the run starts; integers stay integers
+            ControllerConfig.from_mapping(table)
+        except ConfigError as exc:
+            raise r.fail("controller", str(exc)) from None
+        controller = dict(table)
     scenario = Scenario(
         name=name,
         path=path,

@@ -15,6 +15,8 @@ in memory). The columns are then read back one at a time on demand
 from __future__ import annotations
 
 import math
+import queue
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -77,6 +79,8 @@ Columns = Mapping[str, "NDArray[np.float64] | list[str]"]
 
 ROWS_PER_GROUP = 8192
 """Rows buffered before a streaming recorder writes a Parquet row group (~26 MB of tuples)."""
+FIRST_GROUP = 100
+"""The first row group is small: the file appears on disk as soon as the loop runs."""
 
 
 class TelemetryRecorder:
@@ -84,7 +88,10 @@ class TelemetryRecorder:
 
     With ``path`` the rows are written to that Parquet file as they come, in
     row groups of ``rows_per_group``; without it they stay in memory (tests,
-    the ``dut`` fixture, short runs).
+    the ``dut`` fixture, short runs). The writing happens on a background
+    thread (:class:`_GroupWriter`), so the control loop only hands over a
+    full list of rows: a real-time loop at 1 kHz cannot afford the tens of
+    milliseconds that converting and compressing a row group takes.
     """
 
     def __init__(self, path: str | Path | None = None, rows_per_group: int | None = None):
@@ -92,7 +99,8 @@ class TelemetryRecorder:
         self._phases: list[str] = []
         self.path = None if path is None else Path(path)
         self._group = rows_per_group or ROWS_PER_GROUP
-        self._writer: Any = None
+        self._next_flush = min(FIRST_GROUP, self._group)
+        self._writer = _GroupWriter(self.path) if self.path is not None else None
         self._flushed = 0
         self._closed = False
 
@@ -100,25 +108,24 @@ class TelemetryRecorder:
         return self._flushed + len(self._rows)
 
     def _flush(self) -> None:
-        import pyarrow.parquet as pq
-
-        table = _arrow_table(_in_memory(self._rows, self._phases))
-        if self._writer is None:
-            assert self.path is not None
-            self._writer = pq.ParquetWriter(str(self.path), table.schema, compression="zstd")
-        self._writer.write_table(table)
+        assert self._writer is not None
+        self._writer.put(self._rows, self._phases)
         self._flushed += len(self._rows)
         self._rows = []
         self._phases = []
+        self._next_flush = self._group
 
     def close(self) -> None:
-        """Write what is buffered and finish the file (idempotent; no-op in memory)."""
-        if self.path is None or self._closed:
+        """Write what is buffered and finish the file (idempotent; no-op in memory).
+
+        Raises the writer's ``OSError`` (a full disk) if writing failed.
+        """
+        if self._writer is None or self._closed:
             return
-        if self._rows or self._writer is None:
+        self._closed = True
+        if self._rows or self._flushed == 0:
             self._flush()  # an empty run still gets a file with the schema
         self._writer.close()
-        self._closed = True
 
     def record(
         self,
@@ -175,7 +182,7 @@ class TelemetryRecorder:
             )
         )
         self._phases.append(phase)
-        if self.path is not None and len(self._rows) >= self._group:
+        if self._writer is not None and len(self._rows) >= self._next_flush:
             self._flush()
 
     def columns(self) -> Columns:
@@ -188,6 +195,75 @@ class TelemetryRecorder:
             return _in_memory(self._rows, self._phases)
         self.close()
         return ParquetColumns(self.path)
+
+
+class _GroupWriter:
+    """A thread that turns lists of rows into Parquet row groups of one file, in order.
+
+    Rows are converted a slice at a time, so the thread never holds the GIL
+    for long (a control thread waiting for it at its deadline would be late);
+    Arrow compresses and writes with the GIL released. An error (a full disk)
+    is kept and raised by :meth:`close`; rows handed over after it are dropped.
+    """
+
+    SLICE = 256
+    """Rows converted per step, about half a millisecond of GIL at a time."""
+
+    def __init__(self, path: Path) -> None:
+        import pyarrow.parquet  # noqa: F401  -- imported here, before any loop starts
+
+        self.path = path
+        self._queue: queue.SimpleQueue[tuple[list[tuple[float, ...]], list[str]] | None] = (
+            queue.SimpleQueue()
+        )
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="dockhil-telemetry", daemon=True)
+        self._thread.start()
+
+    def put(self, rows: list[tuple[float, ...]], phases: list[str]) -> None:
+        self._queue.put((rows, phases))
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def _run(self) -> None:
+        import pyarrow.parquet as pq
+
+        writer: Any = None
+        try:
+            while (item := self._queue.get()) is not None:
+                if self._error is not None:
+                    continue
+                rows, phases = item
+                parts = [
+                    np.asarray(rows[i : i + self.SLICE], dtype=np.float64)
+                    for i in range(0, len(rows), self.SLICE)
+                ]
+                del rows
+                table = (
+                    np.concatenate(parts)
+                    if parts
+                    else np.empty((0, len(COLUMNS)), dtype=np.float64)
+                )
+                cols: dict[str, NDArray[np.float64] | list[str]] = {
+                    name: table[:, i] for i, name in enumerate(COLUMNS)
+                }
+                cols["phase"] = phases
+                arrow = _arrow_table(cols)
+                if writer is None:
+                    writer = pq.ParquetWriter(str(self.path), arrow.schema, compression="zstd")
+                writer.write_table(arrow)
+        except BaseException as exc:  # kept for close(): the loop must not die of it
+            self._error = exc
+        finally:
+            if writer is not None:
+                try:
+                    writer.close()
+                except BaseException as exc:
+                    self._error = self._error or exc
 
 
 def _in_memory(rows: list[tuple[float, ...]], phases: list[str]) -> Columns:

@@ -39,7 +39,7 @@ from typing import Any
 
 import serial
 
-from controller.errors import ConfigError, DeviceRefusedError, LinkError
+from controller.errors import ConfigError, DeviceRefusedError, DeviceSafeError, LinkError
 from controller.hal import FAULT_INJECTION, HARDWARE, LOCKSTEP, TRUTH, parse_url
 from controller.protocol import codec
 from controller.protocol import messages as m
@@ -52,6 +52,9 @@ _READ_SIZE = 65536
 """Bytes the reader takes per wake at most (a second of housekeeping at 921600 baud)."""
 _READ_WAIT_S = 0.05
 """Longest the reader waits in ``select`` before looking at ``closed`` again, s."""
+_MODES = frozenset(int(v) for v in m.DeviceMode)
+_EVENT_IDS = frozenset(int(v) for v in m.EventId)
+_SEVERITIES = frozenset(int(v) for v in m.Severity)
 _LAST_LOOK_S = 0.2
 """After a lockstep wait times out, how long the reader gets to catch up, s."""
 _PYSERIAL_SCHEMES = ("socket", "rfc2217", "loop", "spy", "hwgrep", "alt", "cp2110")
@@ -115,6 +118,16 @@ class SerialHal:
         self._next_hb = 0.0
         self.hello: m.Hello | None = None
         self._device_heartbeat: m.Heartbeat | None = None
+        self._hb_wall = time.monotonic()
+        """Wall time (monotonic s) of the newest device heartbeat (or of opening)."""
+        self._active_since: float | None = None
+        """Wall time the device confirmed ACTIVE; heartbeats from before do not count."""
+        self._activate_sent: float | None = None
+        """Wall time this host sent ModeCommand(ACTIVE) for the current run, or None."""
+        self._active_seq: int | None = None
+        """Sequence count of that ModeCommand, to match its completion report."""
+        self._device_trouble: str | None = None
+        """Why the device is not applying set-points (from its heartbeat or events)."""
         self._truth: Truth | None = None
         self._reader = threading.Thread(
             target=self._read_loop, name="dockhil-serial-rx", daemon=True
@@ -157,11 +170,44 @@ class SerialHal:
                         self._truth = msg.truth
                     elif isinstance(msg, m.EventReport):
                         self.device_events.append(p)
+                        if (
+                            msg.event_id == m.EventId.WATCHDOG_TRIP
+                            and self._active_since is not None
+                        ):
+                            self._device_trouble = (
+                                f"its set-point watchdog tripped (set-points {msg.value} ms old)"
+                            )
                     elif isinstance(msg, m.Heartbeat):
                         self._device_heartbeat = msg
+                        self._hb_wall = now
+                        active = self._active_since
+                        if (
+                            active is not None
+                            and now > active
+                            and msg.mode != m.DeviceMode.ACTIVE
+                            and self._device_trouble is None
+                        ):
+                            mode = m.DeviceMode(msg.mode).name if msg.mode in _MODES else msg.mode
+                            self._device_trouble = (
+                                f"it reports mode {mode} (fault bits 0x{msg.fault_bits:x})"
+                            )
                     else:
+                        if isinstance(msg, m.Verification) and msg.tc_seq_count == (
+                            self._active_seq
+                        ):
+                            self._confirm_active(msg, now)
                         self._replies.append(p)
                 self._lock.notify_all()
+
+    def _confirm_active(self, v: m.Verification, now: float) -> None:
+        """The device's answer to this run's ModeCommand(ACTIVE); call with the lock held."""
+        if v.subtype == m.ST_VERIF_COMPLETE_OK:
+            self._active_since = now
+            self._hb_wall = max(self._hb_wall, now)
+        elif not v.success:
+            self._device_trouble = (
+                f"it refused mode ACTIVE (error code {v.error_code}, data {v.error_data})"
+            )
 
     def _raw_reader(self) -> Callable[[], bytes]:
         """How the reader thread takes bytes off the port: one call per burst.
@@ -276,7 +322,8 @@ class SerialHal:
                 "in its Hello (the ICD allows 1 us to 1 s)"
             )
         self.hello = hello
-        self._request(m.ModeCommand(m.DeviceMode.ACTIVE), "mode ACTIVE")
+        # ACTIVE is commanded with the first set-points (:meth:`write`), not here: it arms
+        # the device's 100 ms set-point watchdog, and a run's setup may take longer
 
     # ------------------------------------------------------------ HAL
     @property
@@ -315,6 +362,7 @@ class SerialHal:
                     self._lock.wait_for(self._frame_or_error, _LAST_LOOK_S)
             if self._error:
                 raise LinkError(self._error)
+            self._watch_device()
             frame = self._frame
             if frame is None:
                 raise LinkError(f"no housekeeping from {self.url!r} within {self._timeout_s:g} s")
@@ -328,10 +376,51 @@ class SerialHal:
                 )
             return frame
 
+    def _watch_device(self) -> None:
+        """The host watches the device (ICD heartbeat rules); call with the lock held.
+
+        A device that reports SAFE or BOOT after it confirmed ACTIVE, whose
+        set-point watchdog tripped, or whose heartbeats stopped for
+        ``HEARTBEAT_LOST_COUNT`` periods is not applying what the host sends:
+        :class:`~controller.errors.DeviceSafeError`, so the run ends SAFE
+        with the reason instead of commanding blind.
+        """
+        if self._device_trouble is not None:
+            raise DeviceSafeError(
+                f"the device at {self.url!r} is not applying set-points: {self._device_trouble}"
+            )
+        sent = self._activate_sent
+        if sent is not None and self._active_since is None and time.monotonic() - sent > 1.0:
+            self._lock.wait_for(lambda: self._active_since is not None, _LAST_LOOK_S)
+            if self._active_since is None:
+                raise DeviceSafeError(
+                    f"the device at {self.url!r} did not confirm mode ACTIVE within 1 s: "
+                    "it is not applying set-points"
+                )
+        lost_s = m.HEARTBEAT_LOST_COUNT * m.HEARTBEAT_PERIOD_MS / 1000.0
+        if time.monotonic() - self._hb_wall > lost_s:
+            # a last look: a stall of this process stopped the reader thread too
+            fresh = self._lock.wait_for(
+                lambda: time.monotonic() - self._hb_wall <= lost_s or self._error is not None,
+                _LAST_LOOK_S,
+            )
+            if not fresh:
+                raise DeviceSafeError(
+                    f"no heartbeat from the device at {self.url!r} for "
+                    f"{(time.monotonic() - self._hb_wall) * 1000:.0f} ms "
+                    f"({m.HEARTBEAT_LOST_COUNT} missed): link lost"
+                )
+
     def _frame_or_error(self) -> bool:
         return self._frame is not None or self._error is not None
 
     def write(self, cmd: ActuatorCommand) -> None:
+        if self._activate_sent is None:
+            # the device applies set-points only in ACTIVE; the mode command goes just
+            # before the first set-points, so its watchdog is armed by the run itself
+            with self._lock:
+                self._activate_sent = time.monotonic()
+                self._active_seq = self._send(m.ModeCommand(m.DeviceMode.ACTIVE))
         self._send(m.SetPoints(cmd))
         now = time.monotonic()
         if now >= self._next_hb:
@@ -340,6 +429,22 @@ class SerialHal:
             self._next_hb = now + m.HEARTBEAT_PERIOD_MS / 1000.0
         if self.lockstep:
             self._send(m.SimStep(1))
+
+    def drain_device_events(self) -> list[str]:
+        """The device's event reports since the last call, one line each, oldest first."""
+        if not self.device_events:
+            return []
+        with self._lock:
+            packets = list(self.device_events)
+            self.device_events.clear()
+        lines = []
+        for p in packets:
+            ev = p.msg
+            assert isinstance(ev, m.EventReport)
+            name = m.EventId(ev.event_id).name if ev.event_id in _EVENT_IDS else ev.event_id
+            sev = m.Severity(ev.severity).name if ev.severity in _SEVERITIES else ev.severity
+            lines.append(f"{name} index={ev.index} value={ev.value} severity={sev}")
+        return lines
 
     def last_arrival_ns(self) -> int | None:
         """Monotonic ns at which the frame last returned by :meth:`read` arrived."""
@@ -360,6 +465,10 @@ class SerialHal:
                 f"the device at {self.url!r} refused the simulation setup (preset {preset!r}, "
                 f"seed {seed}): error code {exc.code} ({exc.data}); is the preset known there?"
             ) from None
+        with self._lock:  # a new run: ACTIVE again with its first set-points
+            self._activate_sent = None
+            self._active_seq = None
+            self._active_since = None
 
     def inject(self, fault: PlantFault, active: bool = True) -> None:
         self._request(m.SimInject(fault, active), f"fault injection {fault.kind}")

@@ -1,0 +1,94 @@
+"""The host watches the device: a host stall in real time either leaves control intact or
+ends the run SAFE with the reason, never commanding a device that stopped applying
+set-points (issue 15, point 1).
+
+Each case runs ``dockhil run --realtime`` against the virtual microcontroller (10 ms
+period, 10x real time) in a child process, stops the child with SIGSTOP for the given
+time once its loop runs, and continues it. The device's set-point watchdog is 100 ms
+of wall time, so stalls beyond it must trip it; the device's events are in the record
+(``device_event``), which is what makes the check below able to fail: a trip that the
+host did not act on is a run that goes on without an error.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+SCENARIO = """
+name = "stall"
+duration_s = 60.0
+stop_on_phase = ["RETRACTION"]
+stop_delay_s = 1.0
+[initial]
+distance_m = 0.3
+closing_speed_m_s = 0.10
+[[commands]]
+t_s = 0.0
+command = "dock"
+[controller]
+staleness_limit_s = 2.0
+max_repeated_frames = 200
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stall_ms", [20, 50, 100, 150, 200, 500])
+def test_host_stall_recovers_or_ends_safe_with_the_reason(tmp_path: Path, stall_ms: int) -> None:
+    scenario = tmp_path / "stall.toml"
+    scenario.write_text(SCENARIO)
+    out = tmp_path / "run"
+    hal = "vmcu://?realtime=1&speedup=10&period_ms=10"
+    cmd = ["run", str(scenario), "--out", str(out), "-q", "--realtime", "--hal", hal]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hil.cli", *cmd],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 120.0
+        while not list(tmp_path.glob(".run.tmp-*/telemetry.parquet")):  # the loop runs
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            assert time.monotonic() < deadline, "the run never started"
+            time.sleep(0.05)
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGSTOP)
+        time.sleep(stall_ms / 1000.0)
+        proc.send_signal(signal.SIGCONT)
+        proc.wait(timeout=180)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    rec = json.loads((out / "result.json").read_text())
+    kinds = [e["kind"] for e in rec["events"]]
+    tripped = [
+        e for e in rec["events"] if e["kind"] == "device_event" and "WATCHDOG" in e["detail"]
+    ]
+    if rec["outcome"] == "ERROR":
+        # ended safe, and says why
+        assert rec["final_phase"] == "SAFE", rec["final_phase"]
+        assert {"device_fault", "link_fault", "clock_fault"} & set(kinds), kinds
+        assert rec["error"]
+    else:
+        # recovered: the device never stopped applying set-points behind the host's back
+        assert not tripped, (rec["outcome"], tripped)
+        assert rec["final_phase"].split(".")[0] in ("RETRACTION", "CORRECTION", "BUFFERING")
+    if tripped:
+        assert rec["outcome"] == "ERROR"
+        assert "device_fault" in kinds
+    if stall_ms <= 50:
+        # well inside the device's 100 ms watchdog: the loop must ride it out
+        assert rec["outcome"] != "ERROR", (rec["error"], kinds)
+    if stall_ms >= 200:
+        # twice the device's 100 ms watchdog: the device must have gone safe, so the host
+        # must have ended the run (which of its watchdogs saw it first may vary)
+        assert rec["outcome"] == "ERROR", kinds
