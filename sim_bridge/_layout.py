@@ -170,6 +170,8 @@ T_RING_EXT = _t.take()
 NT = _t.size
 
 # ---------------------------------------------------------------- parameters P (Preset.to_params)
+# One declaration a line, like every block here: runs of alike lines are a list, not
+# repeated logic.
 _p = Slots()
 P_DT = _p.take()  # step, s
 P_MS = _p.take()  # vehicles.station_mass_kg

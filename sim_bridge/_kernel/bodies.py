@@ -30,6 +30,11 @@ from sim_bridge._layout import (
     W_OMEGA,
 )
 
+Vec3 = tuple[float, float, float]
+Mat3 = tuple[float, ...]
+Placement = tuple[Mat3, Vec3]
+"""Attitude M and origin o of a body's interface in a frame: a body point b is at o + M b."""
+
 
 @njit(cache=True)
 def qmat(x: np.ndarray, o: int) -> tuple[float, ...]:
@@ -51,6 +56,8 @@ def qmat(x: np.ndarray, o: int) -> tuple[float, ...]:
     )
 
 
+# rot, rott and mtm are alike by nature (products with a row-major 3x3), written out
+# element by element so that numba keeps them in registers.
 @njit(cache=True)
 def rot(R: tuple[float, ...], a: float, b: float, c: float) -> tuple[float, float, float]:
     """R (a, b, c)."""
@@ -88,10 +95,9 @@ def mtm(A: tuple[float, ...], B: tuple[float, ...]) -> tuple[float, ...]:
 
 
 @njit(cache=True)
-def loc(
-    M: tuple[float, ...], o: tuple[float, float, float], a: float, b: float, c: float
-) -> tuple[float, float, float]:
-    """Passive-frame coordinates of the body point (a, b, c): o + M (a, b, c)."""
+def loc(B: Placement, a: float, b: float, c: float) -> Vec3:
+    """Passive-frame coordinates of the point (a, b, c) of the body placed at ``B``."""
+    M, o = B
     return (
         o[0] + M[0] * a + M[1] * b + M[2] * c,
         o[1] + M[3] * a + M[4] * b + M[5] * c,
@@ -100,12 +106,33 @@ def loc(
 
 
 @njit(cache=True)
-def wpt(
-    RS: tuple[float, ...], Sx: float, Sy: float, Sz: float, q: tuple[float, float, float]
-) -> tuple[float, float, float]:
-    """World point of passive-frame coordinates q."""
-    t = rot(RS, q[0], q[1], q[2])
-    return (Sx + t[0], Sy + t[1], Sz + t[2])
+def face_normal(S: Placement) -> Vec3:
+    """The passive frame's x axis in the world: the normal of the passive face, out of the
+    station."""
+    R = S[0]
+    return (R[0], R[3], R[6])
+
+
+@njit(cache=True)
+def point_error(
+    B: Placement, a: float, r: float, c: float, s: float
+) -> tuple[Vec3, float, float, float]:
+    """Where the body point (a, r c, r s) is in the passive frame, and its lateral error
+    from the passive point at the same angle: (q, e_y, e_z, |e|), m. ``c, s`` are the
+    cosine and sine of the element's angle about x."""
+    q = loc(B, a, r * c, r * s)
+    ey = q[1] - r * c
+    ez = q[2] - r * s
+    return q, ey, ez, math.sqrt(ey * ey + ez * ez)
+
+
+@njit(cache=True)
+def wpt(S: Placement, q: Vec3) -> Vec3:
+    """World point of the passive-frame coordinates q; ``S`` places the passive frame in
+    the world."""
+    t = rot(S[0], q[0], q[1], q[2])
+    o = S[1]
+    return (o[0] + t[0], o[1] + t[1], o[2] + t[2])
 
 
 @njit(cache=True)
@@ -225,6 +252,18 @@ def mass_inertia(p: np.ndarray, b: int) -> tuple[float, int]:
 
 
 @njit(cache=True)
+def euler_terms(
+    x: np.ndarray, p: np.ndarray, w: np.ndarray, b: int, ii: int
+) -> tuple[Vec3, Vec3, Vec3]:
+    """Body ``b``'s torque in body axes (N m), principal inertias ``p[ii:ii + 3]`` (kg m^2)
+    and body rate (rad/s): the terms of Euler's equations."""
+    o = b * BODY
+    k = W_FORCE + 6 * b
+    tb = rott(qmat(x, o), w[k + 3], w[k + 4], w[k + 5])
+    return tb, (p[ii], p[ii + 1], p[ii + 2]), (x[o + 10], x[o + 11], x[o + 12])
+
+
+@njit(cache=True)
 def world_rates(x: np.ndarray, w: np.ndarray) -> None:
     """Store every body's angular velocity in world axes (rad/s) in ``w``."""
     for b in range(3):
@@ -254,14 +293,7 @@ def integrate(x: np.ndarray, p: np.ndarray, w: np.ndarray) -> None:
         x[o] += dt * x[o + 3]
         x[o + 1] += dt * x[o + 4]
         x[o + 2] += dt * x[o + 5]
-        R = qmat(x, o)
-        tb = rott(R, w[k + 3], w[k + 4], w[k + 5])
-        Ix = p[ii]
-        Iy = p[ii + 1]
-        Iz = p[ii + 2]
-        ox = x[o + 10]
-        oy = x[o + 11]
-        oz = x[o + 12]
+        tb, (Ix, Iy, Iz), (ox, oy, oz) = euler_terms(x, p, w, b, ii)
         ox += dt * (tb[0] - (Iz - Iy) * oy * oz) / Ix
         oy += dt * (tb[1] - (Ix - Iz) * oz * ox) / Iy
         oz += dt * (tb[2] - (Iy - Ix) * ox * oy) / Iz

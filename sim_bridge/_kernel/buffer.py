@@ -16,7 +16,7 @@ import numpy as np
 from numba import njit
 
 from sim_bridge._kernel.bodies import apply, apply_moment, clip, pvel, qrel, rot, rott
-from sim_bridge._kernel.ledger import K_BRAKE, K_DAMPER, K_OTHER, record
+from sim_bridge._kernel.ledger import K_BRAKE, K_DAMPER, K_OTHER, apply_recorded, record
 from sim_bridge._layout import (
     B_CHASER,
     B_RING,
@@ -59,6 +59,24 @@ from sim_bridge._layout import (
     X_NUT_V,
     X_STICK,
 )
+
+
+@njit(cache=True)
+def ring_load(
+    x: np.ndarray, w: np.ndarray, bucket: int, RC: tuple[float, ...],
+    force: tuple[float, float, float], moment: tuple[float, float, float],
+) -> None:  # fmt: skip
+    """A non-conservative ``force`` (N) at the ring's centre and a ``moment`` (N m), both in
+    chaser axes, on the ring against the chaser; recorded in ``bucket``."""
+    oR = B_RING * BODY
+    fw = rot(RC, force[0], force[1], force[2])
+    mw = rot(RC, moment[0], moment[1], moment[2])
+    apply(x, w, B_RING, B_CHASER, fw[0], fw[1], fw[2], x[oR], x[oR + 1], x[oR + 2])
+    apply_moment(w, B_RING, B_CHASER, mw[0], mw[1], mw[2])
+    record(
+        x, w, bucket, B_RING, B_CHASER, fw[0], fw[1], fw[2], mw[0], mw[1], mw[2],
+        x[oR], x[oR + 1], x[oR + 2],
+    )  # fmt: skip
 
 
 @njit(cache=True)
@@ -135,14 +153,8 @@ def buffer_forces(
     mw = rot(RC, mx, my, mz)
     apply_moment(w, B_RING, B_CHASER, mw[0], mw[1], mw[2])
     # electromagnetic dampers (lagged force states)
-    fw = rot(RC, -x[X_DAMP], x[X_DAMP + 1], x[X_DAMP + 2])
-    mw = rot(RC, 0.0, x[X_DAMP + 3], x[X_DAMP + 4])
-    apply(x, w, B_RING, B_CHASER, fw[0], fw[1], fw[2], x[oR], x[oR + 1], x[oR + 2])
-    apply_moment(w, B_RING, B_CHASER, mw[0], mw[1], mw[2])
-    record(
-        x, w, K_DAMPER, B_RING, B_CHASER, fw[0], fw[1], fw[2], mw[0], mw[1], mw[2],
-        x[oR], x[oR + 1], x[oR + 2],
-    )  # fmt: skip
+    damp_f = (-x[X_DAMP], x[X_DAMP + 1], x[X_DAMP + 2])
+    ring_load(x, w, K_DAMPER, RC, damp_f, (0.0, x[X_DAMP + 3], x[X_DAMP + 4]))
     # roll damping of the linkage: passive friction plus the EM dampers, which the
     # six-screw linkage drives in roll as in tilt (same coefficient per N s/m). Not
     # lagged: on the ring's roll inertia c dt / I stays < 0.1.
@@ -197,11 +209,9 @@ def brake(
     w[W_FB] = fb
     w[W_VB] = vb
     fw = rot(RC, -fb, 0.0, 0.0)
-    apply(x, w, B_RING, B_CHASER, fw[0], fw[1], fw[2], x[oR], x[oR + 1], x[oR + 2])
-    record(
-        x, w, K_BRAKE, B_RING, B_CHASER, fw[0], fw[1], fw[2], 0.0, 0.0, 0.0,
-        x[oR], x[oR + 1], x[oR + 2],
-    )  # fmt: skip
+    apply_recorded(
+        x, w, K_BRAKE, B_RING, B_CHASER, fw[0], fw[1], fw[2], x[oR], x[oR + 1], x[oR + 2]
+    )
 
 
 @njit(cache=True)

@@ -3,8 +3,8 @@
 All contacts are Hunt-Crossley, ``k delta^1.5 (1 + c delta_dot)``, with
 regularised Coulomb friction, except the guide pins (linear spring-damper in
 a cone). Coordinates ``q`` are in the passive frame S (x out of the station);
-``M`` and ``o`` place a body point in S (see :func:`bodies.loc`), and
-``RS, Sx, Sy, Sz`` take S back to the world.
+a :data:`bodies.Placement` ``(M, o)`` places the ring or the chaser in S
+(see :func:`bodies.loc`), and ``S`` places S in the world.
 """
 
 from __future__ import annotations
@@ -14,7 +14,17 @@ import math
 import numpy as np
 from numba import njit
 
-from sim_bridge._kernel.bodies import apply, loc, pvel, rot, wpt
+from sim_bridge._kernel.bodies import (
+    Placement,
+    Vec3,
+    apply,
+    face_normal,
+    loc,
+    point_error,
+    pvel,
+    rot,
+    wpt,
+)
 from sim_bridge._kernel.ledger import K_CONTACT, K_OTHER, record
 from sim_bridge._layout import (
     B_CHASER,
@@ -71,24 +81,13 @@ from sim_bridge._layout import (
 
 @njit(cache=True)
 def hc_contact(
-    x: np.ndarray,
-    w: np.ndarray,
-    p: np.ndarray,
-    a: int,
-    b: int,
-    px: float,
-    py: float,
-    pz: float,
-    nx: float,
-    ny: float,
-    nz: float,
-    delta: float,
-    k: float,
-    stick_s_kg: float = 0.0,
-) -> float:
+    x: np.ndarray, w: np.ndarray, p: np.ndarray, a: int, b: int, P: Vec3, n: Vec3,
+    delta: float, k: float, stick_s_kg: float = 0.0,
+) -> float:  # fmt: skip
     """Hunt-Crossley normal force with regularised Coulomb friction on body ``a``.
 
-    ``n`` (world, unit) points from the surface of ``b`` into ``a``; ``delta``
+    ``P`` is the contact point (world, m); ``n`` (world, unit) points from the
+    surface of ``b`` into ``a``; ``delta``
     is the penetration, m; ``k`` the stiffness, N/m^1.5. Returns the normal
     force, N. The elastic part k*delta**1.5 is conservative (its energy is in
     the stored ledger); the damping and friction parts are recorded as
@@ -102,6 +101,8 @@ def hc_contact(
     regularisation speed to ``mu F_n stick_s_kg`` so that the viscous gain
     stays at ``c dt / m_eff <= 1 / safety``; 0 keeps the plain law.
     """
+    px, py, pz = P
+    nx, ny, nz = n
     va = pvel(x, w, a, px, py, pz)
     vb = pvel(x, w, b, px, py, pz)
     vx = va[0] - vb[0]
@@ -131,17 +132,7 @@ def hc_contact(
 
 
 @njit(cache=True)
-def petals(
-    x: np.ndarray,
-    p: np.ndarray,
-    w: np.ndarray,
-    RS: tuple[float, ...],
-    MR: tuple[float, ...],
-    r0: tuple[float, float, float],
-    Sx: float,
-    Sy: float,
-    Sz: float,
-) -> None:
+def petals(x: np.ndarray, p: np.ndarray, w: np.ndarray, S: Placement, ring: Placement) -> None:
     """The three petal tips in their conical guides; sets the alignment flags.
 
     A tip inside the guide's rim meets the flank, whose normal has an axial
@@ -151,55 +142,31 @@ def petals(
     """
     H = p[P_H]
     for k in range(3):
-        c = p[P_PETAL_C + k]
-        s = p[P_PETAL_S + k]
-        q = loc(MR, r0, -p[P_HA], p[P_RA] * c, p[P_RA] * s)
+        q, ey, ez, en = point_error(ring, -p[P_HA], p[P_RA], p[P_PETAL_C + k], p[P_PETAL_S + k])
         uu = q[0] + p[P_HA]
-        ey = q[1] - p[P_RA] * c
-        ez = q[2] - p[P_RA] * s
-        en = math.sqrt(ey * ey + ez * ez)
         if uu < p[P_ALIGN_GAP] and en < p[P_CG] + p[P_ALIGN_TOL]:
             w[W_ALIGN + k] = 1.0
         if uu < H and en < p[P_EOUT]:
-            Px, Py, Pz = wpt(RS, Sx, Sy, Sz, q)
+            P = wpt(S, q)
             rim = p[P_CG] + H * p[P_TANB]
             if en <= rim:
                 delta = (en - p[P_CG] - uu * p[P_TANB]) * p[P_COSB]
                 if delta > 0.0 and en > 1e-12:
-                    nl = rot(RS, p[P_SINB], -p[P_COSB] * ey / en, -p[P_COSB] * ez / en)
-                    hc_contact(
-                        x, w, p, B_RING, B_STATION, Px, Py, Pz, nl[0], nl[1], nl[2],
-                        delta, p[P_KC],
-                    )  # fmt: skip
+                    nl = rot(S[0], p[P_SINB], -p[P_COSB] * ey / en, -p[P_COSB] * ez / en)
+                    hc_contact(x, w, p, B_RING, B_STATION, P, nl, delta, p[P_KC])
             else:
-                delta = H - uu
-                hc_contact(
-                    x, w, p, B_RING, B_STATION, Px, Py, Pz, RS[0], RS[3], RS[6], delta, p[P_KC]
-                )
+                hc_contact(x, w, p, B_RING, B_STATION, P, face_normal(S), H - uu, p[P_KC])
 
 
 @njit(cache=True)
-def ring_face(
-    x: np.ndarray,
-    p: np.ndarray,
-    w: np.ndarray,
-    RS: tuple[float, ...],
-    MR: tuple[float, ...],
-    r0: tuple[float, float, float],
-    Sx: float,
-    Sy: float,
-    Sz: float,
-) -> None:
+def ring_face(x: np.ndarray, p: np.ndarray, w: np.ndarray, S: Placement, ring: Placement) -> None:
     """The ring's capture face on the passive face, three lumped points (annulus only)."""
     for k in range(3):
-        q = loc(MR, r0, 0.0, p[P_RF] * p[P_FACE_C + k], p[P_RF] * p[P_FACE_S + k])
+        q = loc(ring, 0.0, p[P_RF] * p[P_FACE_C + k], p[P_RF] * p[P_FACE_S + k])
         if q[0] < 0.0:
-            Px, Py, Pz = wpt(RS, Sx, Sy, Sz, q)
             rho = math.sqrt(q[1] * q[1] + q[2] * q[2])
             if p[P_F_RIN] <= rho <= p[P_F_ROUT]:
-                hc_contact(
-                    x, w, p, B_RING, B_STATION, Px, Py, Pz, RS[0], RS[3], RS[6], -q[0], p[P_KC]
-                )
+                hc_contact(x, w, p, B_RING, B_STATION, wpt(S, q), face_normal(S), -q[0], p[P_KC])
 
 
 @njit(cache=True)
@@ -228,38 +195,23 @@ def structural_point(
     x: np.ndarray,
     p: np.ndarray,
     w: np.ndarray,
-    RS: tuple[float, ...],
-    MC: tuple[float, ...],
-    c0: tuple[float, float, float],
-    Sx: float,
-    Sy: float,
-    Sz: float,
+    S: Placement,
+    chaser: Placement,
     k: int,
     stick: float,
 ) -> float:
     """Structural ring contact point ``k`` (stiff Hunt-Crossley); returns its gap, m."""
-    q = loc(MC, c0, 0.0, p[P_RI] * p[P_STRUCT_C + k], p[P_RI] * p[P_STRUCT_S + k])
+    q = loc(chaser, 0.0, p[P_RI] * p[P_STRUCT_C + k], p[P_RI] * p[P_STRUCT_S + k])
     w[W_SGAP + k] = q[0]
     if q[0] < 0.0:
-        Px, Py, Pz = wpt(RS, Sx, Sy, Sz, q)
-        hc_contact(
-            x, w, p, B_CHASER, B_STATION, Px, Py, Pz, RS[0], RS[3], RS[6], -q[0], p[P_KSTRUCT],
-            stick,
-        )  # fmt: skip
+        P = wpt(S, q)
+        hc_contact(x, w, p, B_CHASER, B_STATION, P, face_normal(S), -q[0], p[P_KSTRUCT], stick)
     return float(q[0])
 
 
 @njit(cache=True)
 def guide_pins(
-    x: np.ndarray,
-    p: np.ndarray,
-    w: np.ndarray,
-    RS: tuple[float, ...],
-    MC: tuple[float, ...],
-    c0: tuple[float, float, float],
-    Sx: float,
-    Sy: float,
-    Sz: float,
+    x: np.ndarray, p: np.ndarray, w: np.ndarray, S: Placement, chaser: Placement
 ) -> float:
     """The two conical guide pins in their sockets; returns the largest centring error, m.
 
@@ -268,18 +220,13 @@ def guide_pins(
     """
     pin_err = 0.0
     for k in range(2):
-        c = p[P_PIN_C + k]
-        s = p[P_PIN_S + k]
-        q = loc(MC, c0, 0.0, p[P_RPIN] * c, p[P_RPIN] * s)
-        ey = q[1] - p[P_RPIN] * c
-        ez = q[2] - p[P_RPIN] * s
-        en = math.sqrt(ey * ey + ez * ez)
+        q, ey, ez, en = point_error(chaser, 0.0, p[P_RPIN], p[P_PIN_C + k], p[P_PIN_S + k])
         pin_err = max(pin_err, en)
         if q[0] < p[P_LPIN] and en < p[P_CPIN] + 2.0 * p[P_LPIN] * p[P_TANBP]:
             delta = (en - p[P_CPIN] - q[0] * p[P_TANBP]) * p[P_COSBP]
             if delta > 0.0 and en > 1e-12:
-                Px, Py, Pz = wpt(RS, Sx, Sy, Sz, q)
-                nl = rot(RS, p[P_SINBP], -p[P_COSBP] * ey / en, -p[P_COSBP] * ez / en)
+                Px, Py, Pz = wpt(S, q)
+                nl = rot(S[0], p[P_SINBP], -p[P_COSBP] * ey / en, -p[P_COSBP] * ez / en)
                 fe = p[P_KPIN] * delta
                 w[W_U] += 0.5 * fe * delta
                 va = pvel(x, w, B_CHASER, Px, Py, Pz)

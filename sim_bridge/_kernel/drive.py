@@ -16,12 +16,10 @@ import math
 import numpy as np
 from numba import njit
 
-from sim_bridge._kernel.bodies import apply, apply_moment, clip, rot
-from sim_bridge._kernel.ledger import K_ACTUATOR, record
+from sim_bridge._kernel.bodies import clip
+from sim_bridge._kernel.buffer import ring_load
+from sim_bridge._kernel.ledger import K_ACTUATOR
 from sim_bridge._layout import (
-    B_CHASER,
-    B_RING,
-    BODY,
     F_BUS_V,
     F_DRIVE_JAM,
     P_BUS,
@@ -94,15 +92,8 @@ def centring_forces(
             -p[P_KCENT_T] * w[W_TILT + 1] - p[P_CCENT_T] * w[W_RATES + 3], -p[P_MCENT], p[P_MCENT]
         )
     if x[X_CENT] != 0.0 or x[X_CENT + 1] != 0.0 or x[X_CENT + 2] != 0.0 or x[X_CENT + 3] != 0.0:
-        oR = B_RING * BODY
-        fw = rot(RC, 0.0, x[X_CENT], x[X_CENT + 1])
-        mw = rot(RC, 0.0, x[X_CENT + 2], x[X_CENT + 3])
-        apply(x, w, B_RING, B_CHASER, fw[0], fw[1], fw[2], x[oR], x[oR + 1], x[oR + 2])
-        apply_moment(w, B_RING, B_CHASER, mw[0], mw[1], mw[2])
-        record(
-            x, w, K_ACTUATOR, B_RING, B_CHASER, fw[0], fw[1], fw[2], mw[0], mw[1], mw[2],
-            x[oR], x[oR + 1], x[oR + 2],
-        )  # fmt: skip
+        cent_f = (0.0, x[X_CENT], x[X_CENT + 1])
+        ring_load(x, w, K_ACTUATOR, RC, cent_f, (0.0, x[X_CENT + 2], x[X_CENT + 3]))
 
 
 @njit(cache=True)

@@ -17,7 +17,7 @@ import math
 import numpy as np
 from numba import njit
 
-from sim_bridge._kernel.bodies import apply, clip, loc, wpt
+from sim_bridge._kernel.bodies import Placement, apply, clip, loc, wpt
 from sim_bridge._layout import (
     B_CHASER,
     B_STATION,
@@ -64,29 +64,31 @@ from sim_bridge._layout import (
 
 @njit(cache=True)
 def hook_clamps(
-    x: np.ndarray,
-    p: np.ndarray,
-    f: np.ndarray,
-    w: np.ndarray,
-    RS: tuple[float, ...],
-    MC: tuple[float, ...],
-    c0: tuple[float, float, float],
-    Sx: float,
-    Sy: float,
-    Sz: float,
+    x: np.ndarray, p: np.ndarray, f: np.ndarray, w: np.ndarray, S: Placement, chaser: Placement
 ) -> None:
     """Clamp force of every hook within reach (N, pulling the chaser onto the station)."""
     for k in range(12):
-        q = loc(MC, c0, 0.0, p[P_RH] * p[P_HOOK_C + k], p[P_RH] * p[P_HOOK_S + k])
+        q = loc(chaser, 0.0, p[P_RH] * p[P_HOOK_C + k], p[P_RH] * p[P_HOOK_S + k])
         w[W_HGAP + k] = q[0]
         if q[0] < p[P_REACH] and f[F_CABLE_BREAK + (k % 2)] == 0.0:
             e = (x[X_HOOK_Q + k] - p[P_QC]) * p[P_SH] + q[0]
             if e > 0.0:
-                Px, Py, Pz = wpt(RS, Sx, Sy, Sz, q)
+                Px, Py, Pz = wpt(S, q)
                 fh = p[P_HK_KREG + k] * e
                 w[W_HF + k] = fh
                 w[W_U] += 0.5 * fh * e
-                apply(x, w, B_CHASER, B_STATION, -fh * RS[0], -fh * RS[3], -fh * RS[6], Px, Py, Pz)
+                apply(
+                    x,
+                    w,
+                    B_CHASER,
+                    B_STATION,
+                    -fh * S[0][0],
+                    -fh * S[0][3],
+                    -fh * S[0][6],
+                    Px,
+                    Py,
+                    Pz,
+                )
 
 
 @njit(cache=True)

@@ -9,13 +9,11 @@ play axially, a lateral catch beyond the tolerance, and a damper on closing.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numba import njit
 
-from sim_bridge._kernel.bodies import apply, loc, pvel, rot, wpt
-from sim_bridge._kernel.ledger import K_OTHER, record
+from sim_bridge._kernel.bodies import Placement, apply, point_error, pvel, rot, wpt
+from sim_bridge._kernel.ledger import K_OTHER, apply_recorded
 from sim_bridge._layout import (
     B_RING,
     B_STATION,
@@ -39,28 +37,15 @@ from sim_bridge._layout import (
 
 @njit(cache=True)
 def latch_forces(
-    x: np.ndarray,
-    p: np.ndarray,
-    w: np.ndarray,
-    RS: tuple[float, ...],
-    MR: tuple[float, ...],
-    r0: tuple[float, float, float],
-    Sx: float,
-    Sy: float,
-    Sz: float,
+    x: np.ndarray, p: np.ndarray, w: np.ndarray, S: Placement, ring: Placement
 ) -> None:
     """Forces of the engaged latches; every latch's axial gap and lateral error (m) to ``w``."""
     for k in range(6):
-        c = p[P_LATCH_C + k]
-        s = p[P_LATCH_S + k]
-        q = loc(MR, r0, 0.0, p[P_RL] * c, p[P_RL] * s)
-        ey = q[1] - p[P_RL] * c
-        ez = q[2] - p[P_RL] * s
-        en = math.sqrt(ey * ey + ez * ez)
+        q, ey, ez, en = point_error(ring, 0.0, p[P_RL], p[P_LATCH_C + k], p[P_LATCH_S + k])
         w[W_LGAP + k] = q[0]
         w[W_LLAT + k] = en
         if x[X_LATCH + k] > 0.5:
-            Px, Py, Pz = wpt(RS, Sx, Sy, Sz, q)
+            Px, Py, Pz = wpt(S, q)
             g = q[0] - p[P_PLAY]
             lx = 0.0
             ly = 0.0
@@ -73,6 +58,7 @@ def latch_forces(
                 ly = -p[P_KL] * gl * ey / en
                 lz = -p[P_KL] * gl * ez / en
                 w[W_U] += 0.5 * p[P_KL] * gl * gl
+            RS = S[0]
             fw = rot(RS, lx, ly, lz)
             apply(x, w, B_RING, B_STATION, fw[0], fw[1], fw[2], Px, Py, Pz)
             if g > 0.0:
@@ -83,11 +69,9 @@ def latch_forces(
                 vb = pvel(x, w, B_STATION, Px, Py, Pz)
                 vn = (va[0] - vb[0]) * nSx + (va[1] - vb[1]) * nSy + (va[2] - vb[2]) * nSz
                 fd = -p[P_CL] * vn
-                apply(x, w, B_RING, B_STATION, fd * nSx, fd * nSy, fd * nSz, Px, Py, Pz)
-                record(
-                    x, w, K_OTHER, B_RING, B_STATION, fd * nSx, fd * nSy, fd * nSz,
-                    0.0, 0.0, 0.0, Px, Py, Pz,
-                )  # fmt: skip
+                apply_recorded(
+                    x, w, K_OTHER, B_RING, B_STATION, fd * nSx, fd * nSy, fd * nSz, Px, Py, Pz
+                )
 
 
 @njit(cache=True)

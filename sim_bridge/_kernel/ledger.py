@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from sim_bridge._kernel.bodies import mass_inertia, qmat, rott
+from sim_bridge._kernel.bodies import apply, euler_terms, mass_inertia
 from sim_bridge._layout import (
     B_RING,
     BODY,
@@ -124,6 +124,17 @@ def record(
 
 
 @njit(cache=True)
+def apply_recorded(
+    x: np.ndarray, w: np.ndarray, bucket: int, a: int, b: int,
+    fx: float, fy: float, fz: float, px: float, py: float, pz: float,
+) -> None:  # fmt: skip
+    """A non-conservative force (N) on body ``a`` at world point p (reaction on ``b``),
+    applied and recorded in ``bucket``."""
+    apply(x, w, a, b, fx, fy, fz, px, py, pz)
+    record(x, w, bucket, a, b, fx, fy, fz, 0.0, 0.0, 0.0, px, py, pz)
+
+
+@njit(cache=True)
 def book(x: np.ndarray, p: np.ndarray, w: np.ndarray) -> None:
     """Add the work of this step's records to the state's buckets, J.
 
@@ -172,14 +183,7 @@ def kinetic(x: np.ndarray, p: np.ndarray, w: np.ndarray) -> tuple[float, float, 
         vx = x[o + 3] + h * w[k] / m
         vy = x[o + 4] + h * w[k + 1] / m
         vz = x[o + 5] + h * w[k + 2] / m
-        R = qmat(x, o)
-        tb = rott(R, w[k + 3], w[k + 4], w[k + 5])
-        Ix = p[ii]
-        Iy = p[ii + 1]
-        Iz = p[ii + 2]
-        ox = x[o + 10]
-        oy = x[o + 11]
-        oz = x[o + 12]
+        tb, (Ix, Iy, Iz), (ox, oy, oz) = euler_terms(x, p, w, b, ii)
         px = ox + h * (tb[0] - (Iz - Iy) * oy * oz) / Ix
         py = oy + h * (tb[1] - (Ix - Iz) * oz * ox) / Iy
         pz = oz + h * (tb[2] - (Iy - Ix) * ox * oy) / Iz

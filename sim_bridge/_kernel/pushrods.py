@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from sim_bridge._kernel.bodies import apply, clip, loc, wpt
+from sim_bridge._kernel.bodies import Placement, apply, clip, loc, wpt
 from sim_bridge._layout import (
     B_CHASER,
     B_STATION,
@@ -32,30 +32,24 @@ from sim_bridge._layout import (
 
 @njit(cache=True)
 def pushrod_forces(
-    x: np.ndarray,
-    p: np.ndarray,
-    w: np.ndarray,
-    RS: tuple[float, ...],
-    MC: tuple[float, ...],
-    c0: tuple[float, float, float],
-    Sx: float,
-    Sy: float,
-    Sz: float,
+    x: np.ndarray, p: np.ndarray, w: np.ndarray, S: Placement, chaser: Placement
 ) -> None:
     """Gap at each rod (m) to ``w``; once fired, each rod's spring force where it touches."""
     for k in range(4):
-        q = loc(MC, c0, 0.0, p[P_RPR] * p[P_PR_C + k], p[P_RPR] * p[P_PR_S + k])
+        q = loc(chaser, 0.0, p[P_RPR] * p[P_PR_C + k], p[P_RPR] * p[P_PR_S + k])
         w[W_PRGAP + k] = q[0]
         if x[X_FIRED] > 0.5:
             xc = p[P_PR_STROKE] - q[0]
             if xc > 0.0:
-                Px, Py, Pz = wpt(RS, Sx, Sy, Sz, q)
+                Px, Py, Pz = wpt(S, q)
                 if xc > p[P_PR_STROKE]:
                     xc = p[P_PR_STROKE]
                 slope = (p[P_PR_FF] - p[P_PR_FE]) / p[P_PR_STROKE]
                 fp = p[P_PR_FE] + slope * xc
                 w[W_U] += p[P_PR_FE] * xc + 0.5 * slope * xc * xc
-                apply(x, w, B_CHASER, B_STATION, fp * RS[0], fp * RS[3], fp * RS[6], Px, Py, Pz)
+                apply(
+                    x, w, B_CHASER, B_STATION, fp * S[0][0], fp * S[0][3], fp * S[0][6], Px, Py, Pz
+                )
 
 
 @njit(cache=True)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from sim_bridge._kernel.bodies import apply, loc, pvel, wpt
-from sim_bridge._kernel.ledger import K_ACTUATOR, K_OTHER, record
+from sim_bridge._kernel.bodies import Placement, apply, loc, pvel, wpt
+from sim_bridge._kernel.ledger import K_ACTUATOR, K_OTHER, apply_recorded
 from sim_bridge._layout import (
     B_CHASER,
     B_STATION,
@@ -51,27 +51,18 @@ from sim_bridge._layout import (
 
 @njit(cache=True)
 def seal_lump(
-    x: np.ndarray,
-    p: np.ndarray,
-    w: np.ndarray,
-    RS: tuple[float, ...],
-    MC: tuple[float, ...],
-    c0: tuple[float, float, float],
-    Sx: float,
-    Sy: float,
-    Sz: float,
-    k: int,
+    x: np.ndarray, p: np.ndarray, w: np.ndarray, S: Placement, chaser: Placement, k: int
 ) -> tuple[float, float]:
     """One third of the seal ring at structural angle ``k``: (compression m, elastic force N)."""
-    q = loc(MC, c0, 0.0, p[P_RSEAL] * p[P_STRUCT_C + k], p[P_RSEAL] * p[P_STRUCT_S + k])
+    q = loc(chaser, 0.0, p[P_RSEAL] * p[P_STRUCT_C + k], p[P_RSEAL] * p[P_STRUCT_S + k])
     dc = p[P_HS] - q[0]
     w[W_SEALC + k] = dc
     pw = 0.0
     if dc > 0.0:
-        nSx = RS[0]
-        nSy = RS[3]
-        nSz = RS[6]
-        Px, Py, Pz = wpt(RS, Sx, Sy, Sz, q)
+        nSx = S[0][0]
+        nSy = S[0][3]
+        nSz = S[0][6]
+        Px, Py, Pz = wpt(S, q)
         pw = p[P_KSEAL] * dc ** p[P_NSEAL] / 3.0
         w[W_U] += pw * dc / (p[P_NSEAL] + 1.0)
         apply(x, w, B_CHASER, B_STATION, pw * nSx, pw * nSy, pw * nSz, Px, Py, Pz)
@@ -79,11 +70,7 @@ def seal_lump(
         vb = pvel(x, w, B_STATION, Px, Py, Pz)
         vn = (va[0] - vb[0]) * nSx + (va[1] - vb[1]) * nSy + (va[2] - vb[2]) * nSz
         fd = -p[P_CSEAL] * vn / 3.0
-        apply(x, w, B_CHASER, B_STATION, fd * nSx, fd * nSy, fd * nSz, Px, Py, Pz)
-        record(
-            x, w, K_OTHER, B_CHASER, B_STATION, fd * nSx, fd * nSy, fd * nSz,
-            0.0, 0.0, 0.0, Px, Py, Pz,
-        )  # fmt: skip
+        apply_recorded(x, w, K_OTHER, B_CHASER, B_STATION, fd * nSx, fd * nSy, fd * nSz, Px, Py, Pz)
     return dc, pw
 
 
@@ -98,11 +85,9 @@ def tunnel_pressure_force(
         nSy = RS[3]
         nSz = RS[6]
         fp = x[X_P_TUN] * p[P_AT]
-        apply(x, w, B_CHASER, B_STATION, fp * nSx, fp * nSy, fp * nSz, Cx, Cy, Cz)
-        record(
-            x, w, K_ACTUATOR, B_CHASER, B_STATION, fp * nSx, fp * nSy, fp * nSz,
-            0.0, 0.0, 0.0, Cx, Cy, Cz,
-        )  # fmt: skip
+        apply_recorded(
+            x, w, K_ACTUATOR, B_CHASER, B_STATION, fp * nSx, fp * nSy, fp * nSz, Cx, Cy, Cz
+        )
 
 
 @njit(cache=True)

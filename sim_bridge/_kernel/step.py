@@ -146,6 +146,9 @@ def evaluate(x: np.ndarray, p: np.ndarray, u: np.ndarray, f: np.ndarray, w: np.n
     MC = mtm(RS, RC)
     r0 = rott(RS, x[oR] - Sx, x[oR + 1] - Sy, x[oR + 2] - Sz)
     c0 = rott(RS, Cx - Sx, Cy - Sy, Cz - Sz)
+    S = (RS, (Sx, Sy, Sz))  # the passive frame in the world
+    ring = (MR, r0)  # the ring's face in the passive frame
+    chaser = (MC, c0)  # the chaser's interface in the passive frame
 
     buffer_forces(x, p, u, f, w, RC, Cx, Cy, Cz)
     centring_forces(x, p, u, w, RC, drive_available(p, f))
@@ -158,9 +161,9 @@ def evaluate(x: np.ndarray, p: np.ndarray, u: np.ndarray, f: np.ndarray, w: np.n
             w[W_LGAP + k] = 1.0
             w[W_LLAT + k] = 1.0
     else:
-        petals(x, p, w, RS, MR, r0, Sx, Sy, Sz)
-        ring_face(x, p, w, RS, MR, r0, Sx, Sy, Sz)
-        latch_forces(x, p, w, RS, MR, r0, Sx, Sy, Sz)
+        petals(x, p, w, S, ring)
+        ring_face(x, p, w, S, ring)
+        latch_forces(x, p, w, S, ring)
 
     # Far field: the structural elements (contacts, seals, pins, hooks, push-rods, all
     # within 1 m of the axis) act only within a few centimetres of the passive face.
@@ -168,7 +171,7 @@ def evaluate(x: np.ndarray, p: np.ndarray, u: np.ndarray, f: np.ndarray, w: np.n
     if c0[0] - chaser_tilt > 0.06 + p[P_LPIN] + p[P_PR_STROKE] + p[P_REACH]:
         min_gap = 1e9
         for k in range(3):
-            q = loc(MC, c0, 0.0, p[P_RI] * p[P_STRUCT_C + k], p[P_RI] * p[P_STRUCT_S + k])
+            q = loc(chaser, 0.0, p[P_RI] * p[P_STRUCT_C + k], p[P_RI] * p[P_STRUCT_S + k])
             w[W_SGAP + k] = q[0]
             w[W_SEALC + k] = p[P_HS] - q[0]
             min_gap = min(min_gap, q[0])
@@ -184,16 +187,16 @@ def evaluate(x: np.ndarray, p: np.ndarray, u: np.ndarray, f: np.ndarray, w: np.n
         seal_min = 1.0
         min_gap = 1e9
         for k in range(3):
-            min_gap = min(min_gap, structural_point(x, p, w, RS, MC, c0, Sx, Sy, Sz, k, stick))
-            dc, pw = seal_lump(x, p, w, RS, MC, c0, Sx, Sy, Sz, k)
+            min_gap = min(min_gap, structural_point(x, p, w, S, chaser, k, stick))
+            dc, pw = seal_lump(x, p, w, S, chaser, k)
             seal_min = min(seal_min, dc)
             seal_total += pw
         w[W_SEALF] = seal_total
         x[X_SEAL_MIN] = seal_min
         x[X_MIN_GAP] = min_gap
-        w[W_PINERR] = guide_pins(x, p, w, RS, MC, c0, Sx, Sy, Sz)
-        hook_clamps(x, p, f, w, RS, MC, c0, Sx, Sy, Sz)
-        pushrod_forces(x, p, w, RS, MC, c0, Sx, Sy, Sz)
+        w[W_PINERR] = guide_pins(x, p, w, S, chaser)
+        hook_clamps(x, p, f, w, S, chaser)
+        pushrod_forces(x, p, w, S, chaser)
 
     tunnel_pressure_force(x, p, w, RS, Cx, Cy, Cz)
     brake(x, p, u, f, w, RC)
@@ -275,6 +278,15 @@ def chaser_axial_force(x: np.ndarray, P: np.ndarray, u: np.ndarray, f: np.ndarra
 
 
 @njit(cache=True)
+def run_steps(
+    x: np.ndarray, p: np.ndarray, u: np.ndarray, f: np.ndarray, w: np.ndarray, n: int
+) -> None:
+    """``n`` steps of one run under a constant command; ``w`` is its work array."""
+    for _ in range(n):
+        step(x, p, u, f, w)
+
+
+@njit(cache=True)
 def advance(
     X: np.ndarray, P: np.ndarray, U: np.ndarray, F: np.ndarray, steps: np.ndarray, n: int
 ) -> None:
@@ -286,11 +298,7 @@ def advance(
     """
     w = np.empty(NW)
     for b in range(X.shape[0]):
-        x = X[b]
-        u = U[b]
-        fb = F[b]
-        for _ in range(n):
-            step(x, P, u, fb, w)
+        run_steps(X[b], P, U[b], F[b], w, n)
         steps[b] += n
 
 
@@ -301,11 +309,7 @@ def advance_parallel(
     """:func:`advance` with the runs spread over threads (same :func:`step`, same results)."""
     for b in prange(X.shape[0]):
         w = np.empty(NW)
-        x = X[b]
-        u = U[b]
-        fb = F[b]
-        for _ in range(n):
-            step(x, P, u, fb, w)
+        run_steps(X[b], P, U[b], F[b], w, n)
         steps[b] += n
 
 
