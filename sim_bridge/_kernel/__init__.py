@@ -21,6 +21,7 @@ the forces it adds and, where it has state of its own, its update:
                energy
 ``step``       the force evaluation (which orders the elements), one step,
                the batch drivers and the truth channels
+``jit``        the compile options of the kernel functions
 =============  ==============================================================
 
 A step (:func:`step.step`) evaluates every force at the start of the step
@@ -36,10 +37,11 @@ plants cannot disagree. See :mod:`sim_bridge.plant` for the model and
 Rules of the kernels
 --------------------
 Everything is a pure function of its array arguments: no I/O, no clock, no
-global random state. Every function is ``@njit(cache=True)``; none uses
-``fastmath`` (it would let LLVM reassociate and contract the sums and the
-results would depend on inlining). ``advance_parallel`` alone is
-``parallel=True``. Results are bit-identical to the golden digests only as
+global random state. Every function is ``@njit(cache=True)``, and those
+that allocate nothing are compiled without numba's reference-counting runtime
+(:func:`jit.kernel`, which says why). None uses ``fastmath`` (it would let
+LLVM reassociate and contract the sums and the results would depend on
+inlining). ``advance_parallel`` alone is ``parallel=True``. Results are bit-identical to the golden digests only as
 long as each element adds its forces in the same order and with the same
 expressions.
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
+from sim_bridge._kernel.jit import kernel
 from sim_bridge._layout import (
     B_CHASER,
     B_STATION,
@@ -36,7 +36,7 @@ Placement = tuple[Mat3, Vec3]
 """Attitude M and origin o of a body's interface in a frame: a body point b is at o + M b."""
 
 
-@njit(cache=True)
+@kernel
 def qmat(x: np.ndarray, o: int) -> tuple[float, ...]:
     """Rotation matrix body->world of the body whose state starts at slot ``o``."""
     w = x[o + 6]
@@ -58,7 +58,7 @@ def qmat(x: np.ndarray, o: int) -> tuple[float, ...]:
 
 # rot, rott and mtm are alike by nature (products with a row-major 3x3), written out
 # element by element so that numba keeps them in registers.
-@njit(cache=True)
+@kernel
 def rot(R: tuple[float, ...], a: float, b: float, c: float) -> tuple[float, float, float]:
     """R (a, b, c)."""
     return (
@@ -68,7 +68,7 @@ def rot(R: tuple[float, ...], a: float, b: float, c: float) -> tuple[float, floa
     )
 
 
-@njit(cache=True)
+@kernel
 def rott(R: tuple[float, ...], a: float, b: float, c: float) -> tuple[float, float, float]:
     """R^T (a, b, c): a world vector in the body's frame."""
     return (
@@ -78,7 +78,7 @@ def rott(R: tuple[float, ...], a: float, b: float, c: float) -> tuple[float, flo
     )
 
 
-@njit(cache=True)
+@kernel
 def mtm(A: tuple[float, ...], B: tuple[float, ...]) -> tuple[float, ...]:
     """A^T B for row-major 3x3 tuples (the attitude of B's body in A's frame)."""
     return (
@@ -94,7 +94,7 @@ def mtm(A: tuple[float, ...], B: tuple[float, ...]) -> tuple[float, ...]:
     )
 
 
-@njit(cache=True)
+@kernel
 def loc(B: Placement, a: float, b: float, c: float) -> Vec3:
     """Passive-frame coordinates of the point (a, b, c) of the body placed at ``B``."""
     M, o = B
@@ -105,7 +105,7 @@ def loc(B: Placement, a: float, b: float, c: float) -> Vec3:
     )
 
 
-@njit(cache=True)
+@kernel
 def face_normal(S: Placement) -> Vec3:
     """The passive frame's x axis in the world: the normal of the passive face, out of the
     station."""
@@ -113,7 +113,7 @@ def face_normal(S: Placement) -> Vec3:
     return (R[0], R[3], R[6])
 
 
-@njit(cache=True)
+@kernel
 def point_error(
     B: Placement, a: float, r: float, c: float, s: float
 ) -> tuple[Vec3, float, float, float]:
@@ -126,7 +126,7 @@ def point_error(
     return q, ey, ez, math.sqrt(ey * ey + ez * ez)
 
 
-@njit(cache=True)
+@kernel
 def wpt(S: Placement, q: Vec3) -> Vec3:
     """World point of the passive-frame coordinates q; ``S`` places the passive frame in
     the world."""
@@ -135,7 +135,7 @@ def wpt(S: Placement, q: Vec3) -> Vec3:
     return (o[0] + t[0], o[1] + t[1], o[2] + t[2])
 
 
-@njit(cache=True)
+@kernel
 def interface_origins(
     x: np.ndarray, p: np.ndarray, RS: tuple[float, ...], RC: tuple[float, ...]
 ) -> tuple[float, float, float, float, float, float]:
@@ -157,7 +157,7 @@ def interface_origins(
     return Sx, Sy, Sz, Cx, Cy, Cz
 
 
-@njit(cache=True)
+@kernel
 def qrel(x: np.ndarray, oa: int, ob: int) -> tuple[float, float, float, float]:
     """Attitude of body ``ob`` relative to body ``oa``: conj(q_a) * q_b, not sign-fixed."""
     aw = x[oa + 6]
@@ -176,7 +176,7 @@ def qrel(x: np.ndarray, oa: int, ob: int) -> tuple[float, float, float, float]:
     )
 
 
-@njit(cache=True)
+@kernel
 def pvel(
     x: np.ndarray, w: np.ndarray, b: int, px: float, py: float, pz: float
 ) -> tuple[float, float, float]:
@@ -195,7 +195,7 @@ def pvel(
     )
 
 
-@njit(cache=True)
+@kernel
 def apply(
     x: np.ndarray,
     w: np.ndarray,
@@ -223,7 +223,7 @@ def apply(
         w[k + 5] += s * (rx * fy - ry * fx)
 
 
-@njit(cache=True)
+@kernel
 def apply_moment(w: np.ndarray, a: int, b: int, mx: float, my: float, mz: float) -> None:
     """World moment on body ``a`` and its reaction on body ``b``, N m."""
     ka = W_FORCE + 6 * a + 3
@@ -236,12 +236,12 @@ def apply_moment(w: np.ndarray, a: int, b: int, mx: float, my: float, mz: float)
     w[kb + 2] -= mz
 
 
-@njit(cache=True)
+@kernel
 def clip(v: float, lo: float, hi: float) -> float:
     return lo if v < lo else (hi if v > hi else v)
 
 
-@njit(cache=True)
+@kernel
 def mass_inertia(p: np.ndarray, b: int) -> tuple[float, int]:
     """Mass of body ``b`` (kg) and the parameter slot of its principal inertias (3, kg m^2)."""
     if b == B_STATION:
@@ -251,7 +251,7 @@ def mass_inertia(p: np.ndarray, b: int) -> tuple[float, int]:
     return p[P_MR], P_IR
 
 
-@njit(cache=True)
+@kernel
 def euler_terms(
     x: np.ndarray, p: np.ndarray, w: np.ndarray, b: int, ii: int
 ) -> tuple[Vec3, Vec3, Vec3]:
@@ -263,7 +263,7 @@ def euler_terms(
     return tb, (p[ii], p[ii + 1], p[ii + 2]), (x[o + 10], x[o + 11], x[o + 12])
 
 
-@njit(cache=True)
+@kernel
 def world_rates(x: np.ndarray, w: np.ndarray) -> None:
     """Store every body's angular velocity in world axes (rad/s) in ``w``."""
     for b in range(3):
@@ -274,7 +274,7 @@ def world_rates(x: np.ndarray, w: np.ndarray) -> None:
         w[W_OMEGA + 3 * b + 2] = om[2]
 
 
-@njit(cache=True)
+@kernel
 def integrate(x: np.ndarray, p: np.ndarray, w: np.ndarray) -> None:
     """One semi-implicit (symplectic) Euler step of the three bodies under the forces in ``w``.
 

@@ -13,9 +13,9 @@ compression and return levels.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from sim_bridge._kernel.bodies import apply, apply_moment, clip, pvel, qrel, rot, rott
+from sim_bridge._kernel.jit import kernel
 from sim_bridge._kernel.ledger import K_BRAKE, K_DAMPER, K_OTHER, apply_recorded, record
 from sim_bridge._layout import (
     B_CHASER,
@@ -61,7 +61,7 @@ from sim_bridge._layout import (
 )
 
 
-@njit(cache=True)
+@kernel
 def ring_load(
     x: np.ndarray, w: np.ndarray, bucket: int, RC: tuple[float, ...],
     force: tuple[float, float, float], moment: tuple[float, float, float],
@@ -79,7 +79,7 @@ def ring_load(
     )  # fmt: skip
 
 
-@njit(cache=True)
+@kernel
 def buffer_forces(
     x: np.ndarray,
     p: np.ndarray,
@@ -174,7 +174,7 @@ def buffer_forces(
         )  # fmt: skip
 
 
-@njit(cache=True)
+@kernel
 def brake(
     x: np.ndarray, p: np.ndarray, u: np.ndarray, f: np.ndarray, w: np.ndarray, RC: tuple[float, ...]
 ) -> None:
@@ -214,7 +214,7 @@ def brake(
     )
 
 
-@njit(cache=True)
+@kernel
 def damper_lag(x: np.ndarray, p: np.ndarray, u: np.ndarray, f: np.ndarray, w: np.ndarray) -> None:
     """EM damper forces follow ``-c x rate`` through their first-order lag."""
     c = clip(u[U_DAMPER], 0.0, p[P_CMAX]) * f[F_DAMPER_SCALE]

@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
 from sim_bridge._kernel.bodies import (
     Placement,
@@ -25,6 +24,7 @@ from sim_bridge._kernel.bodies import (
     rot,
     wpt,
 )
+from sim_bridge._kernel.jit import kernel
 from sim_bridge._kernel.ledger import K_CONTACT, K_OTHER, record
 from sim_bridge._layout import (
     B_CHASER,
@@ -79,7 +79,7 @@ from sim_bridge._layout import (
 )
 
 
-@njit(cache=True)
+@kernel
 def hc_contact(
     x: np.ndarray, w: np.ndarray, p: np.ndarray, a: int, b: int, P: Vec3, n: Vec3,
     delta: float, k: float, stick_s_kg: float = 0.0,
@@ -131,7 +131,7 @@ def hc_contact(
     return float(fn)
 
 
-@njit(cache=True)
+@kernel
 def petals(x: np.ndarray, p: np.ndarray, w: np.ndarray, S: Placement, ring: Placement) -> None:
     """The three petal tips in their conical guides; sets the alignment flags.
 
@@ -158,7 +158,7 @@ def petals(x: np.ndarray, p: np.ndarray, w: np.ndarray, S: Placement, ring: Plac
                 hc_contact(x, w, p, B_RING, B_STATION, P, face_normal(S), H - uu, p[P_KC])
 
 
-@njit(cache=True)
+@kernel
 def ring_face(x: np.ndarray, p: np.ndarray, w: np.ndarray, S: Placement, ring: Placement) -> None:
     """The ring's capture face on the passive face, three lumped points (annulus only)."""
     for k in range(3):
@@ -169,7 +169,7 @@ def ring_face(x: np.ndarray, p: np.ndarray, w: np.ndarray, S: Placement, ring: P
                 hc_contact(x, w, p, B_RING, B_STATION, wpt(S, q), face_normal(S), -q[0], p[P_KC])
 
 
-@njit(cache=True)
+@kernel
 def structural_stick(p: np.ndarray) -> float:
     """Friction stability bound of the three metal contacts (see :func:`hc_contact`), s/kg.
 
@@ -190,7 +190,7 @@ def structural_stick(p: np.ndarray) -> float:
     return float(2.0 * 3.0 * p[P_DT] * inv_m)
 
 
-@njit(cache=True)
+@kernel
 def structural_point(
     x: np.ndarray,
     p: np.ndarray,
@@ -209,7 +209,7 @@ def structural_point(
     return float(q[0])
 
 
-@njit(cache=True)
+@kernel
 def guide_pins(
     x: np.ndarray, p: np.ndarray, w: np.ndarray, S: Placement, chaser: Placement
 ) -> float:

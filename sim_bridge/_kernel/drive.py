@@ -14,10 +14,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
 from sim_bridge._kernel.bodies import clip
 from sim_bridge._kernel.buffer import ring_load
+from sim_bridge._kernel.jit import kernel
 from sim_bridge._kernel.ledger import K_ACTUATOR
 from sim_bridge._layout import (
     F_BUS_V,
@@ -54,19 +54,19 @@ from sim_bridge._layout import (
 )
 
 
-@njit(cache=True)
+@kernel
 def bus_voltage(p: np.ndarray, f: np.ndarray) -> float:
     """Bus voltage, V: the preset's, unless a power fault overrides it."""
     return float(p[P_BUS] if math.isnan(f[F_BUS_V]) else f[F_BUS_V])
 
 
-@njit(cache=True)
+@kernel
 def drive_available(p: np.ndarray, f: np.ndarray) -> bool:
     """The drive can move the nut and centre the ring: bus above its minimum, not jammed."""
     return bool(bus_voltage(p, f) >= p[P_V_MIN_BUS] and f[F_DRIVE_JAM] == 0.0)
 
 
-@njit(cache=True)
+@kernel
 def centring_forces(
     x: np.ndarray,
     p: np.ndarray,
@@ -96,7 +96,7 @@ def centring_forces(
         ring_load(x, w, K_ACTUATOR, RC, cent_f, (0.0, x[X_CENT + 2], x[X_CENT + 3]))
 
 
-@njit(cache=True)
+@kernel
 def centring_lag(x: np.ndarray, p: np.ndarray, w: np.ndarray, drive_ok: bool) -> None:
     """The centring output follows its target through the drive lag; below 1e-9 it is 0."""
     ad = p[P_DRIVE_ALPHA]
@@ -107,7 +107,7 @@ def centring_lag(x: np.ndarray, p: np.ndarray, w: np.ndarray, drive_ok: bool) ->
             x[X_CENT + i] = 0.0
 
 
-@njit(cache=True)
+@kernel
 def nut(
     x: np.ndarray, p: np.ndarray, u: np.ndarray, f: np.ndarray, w: np.ndarray, powered: bool
 ) -> None:

@@ -15,9 +15,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
 from sim_bridge._kernel.bodies import Placement, apply, clip, loc, wpt
+from sim_bridge._kernel.jit import kernel
 from sim_bridge._layout import (
     B_CHASER,
     B_STATION,
@@ -62,7 +62,7 @@ from sim_bridge._layout import (
 )
 
 
-@njit(cache=True)
+@kernel
 def hook_clamps(
     x: np.ndarray, p: np.ndarray, f: np.ndarray, w: np.ndarray, S: Placement, chaser: Placement
 ) -> None:
@@ -91,7 +91,7 @@ def hook_clamps(
                 )
 
 
-@njit(cache=True)
+@kernel
 def hook_sets(
     x: np.ndarray,
     p: np.ndarray,

@@ -10,9 +10,9 @@ play axially, a lateral catch beyond the tolerance, and a damper on closing.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from sim_bridge._kernel.bodies import Placement, apply, point_error, pvel, rot, wpt
+from sim_bridge._kernel.jit import kernel
 from sim_bridge._kernel.ledger import K_OTHER, apply_recorded
 from sim_bridge._layout import (
     B_RING,
@@ -35,7 +35,7 @@ from sim_bridge._layout import (
 )
 
 
-@njit(cache=True)
+@kernel
 def latch_forces(
     x: np.ndarray, p: np.ndarray, w: np.ndarray, S: Placement, ring: Placement
 ) -> None:
@@ -74,7 +74,7 @@ def latch_forces(
                 )
 
 
-@njit(cache=True)
+@kernel
 def latch_logic(
     x: np.ndarray, p: np.ndarray, u: np.ndarray, f: np.ndarray, w: np.ndarray, powered: bool
 ) -> None:

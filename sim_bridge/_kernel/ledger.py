@@ -12,9 +12,9 @@ work`` is then constant up to the integrator's bounded energy error.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from sim_bridge._kernel.bodies import apply, euler_terms, mass_inertia
+from sim_bridge._kernel.jit import kernel
 from sim_bridge._layout import (
     B_RING,
     BODY,
@@ -43,7 +43,7 @@ K_OTHER = 3
 K_ACTUATOR = 4
 
 
-@njit(cache=True)
+@kernel
 def rec_power(x: np.ndarray, w: np.ndarray, k: int) -> float:
     """Power of record ``k`` (force/moment on body A relative to body B), W."""
     a = int(w[k + 1])
@@ -75,7 +75,7 @@ def rec_power(x: np.ndarray, w: np.ndarray, k: int) -> float:
     )
 
 
-@njit(cache=True)
+@kernel
 def record(
     x: np.ndarray,
     w: np.ndarray,
@@ -123,7 +123,7 @@ def record(
     w[W_NREC] = n + 1
 
 
-@njit(cache=True)
+@kernel
 def apply_recorded(
     x: np.ndarray, w: np.ndarray, bucket: int, a: int, b: int,
     fx: float, fy: float, fz: float, px: float, py: float, pz: float,
@@ -134,7 +134,7 @@ def apply_recorded(
     record(x, w, bucket, a, b, fx, fy, fz, 0.0, 0.0, 0.0, px, py, pz)
 
 
-@njit(cache=True)
+@kernel
 def book(x: np.ndarray, p: np.ndarray, w: np.ndarray) -> None:
     """Add the work of this step's records to the state's buckets, J.
 
@@ -162,7 +162,7 @@ def book(x: np.ndarray, p: np.ndarray, w: np.ndarray) -> None:
     x[X_D_BRAKE] += w[W_FB] * x[X_NUT_V] * dt
 
 
-@njit(cache=True)
+@kernel
 def kinetic(x: np.ndarray, p: np.ndarray, w: np.ndarray) -> tuple[float, float, float]:
     """Kinetic energy, J: (vehicles translational, vehicles rotational, ring).
 

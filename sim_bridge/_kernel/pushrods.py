@@ -10,9 +10,9 @@ stored ledger.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from sim_bridge._kernel.bodies import Placement, apply, clip, loc, wpt
+from sim_bridge._kernel.jit import kernel
 from sim_bridge._layout import (
     B_CHASER,
     B_STATION,
@@ -30,7 +30,7 @@ from sim_bridge._layout import (
 )
 
 
-@njit(cache=True)
+@kernel
 def pushrod_forces(
     x: np.ndarray, p: np.ndarray, w: np.ndarray, S: Placement, chaser: Placement
 ) -> None:
@@ -52,7 +52,7 @@ def pushrod_forces(
                 )
 
 
-@njit(cache=True)
+@kernel
 def fire(x: np.ndarray, p: np.ndarray, u: np.ndarray, w: np.ndarray, powered: bool) -> None:
     """Release the rods on command (once, needs power); book the springs' energy as work, J."""
     if u[U_PUSHRODS] > 0.5 and x[X_FIRED] < 0.5 and powered:

@@ -10,9 +10,9 @@ an unsealed joint also opens the tunnel to space all round.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from sim_bridge._kernel.bodies import Placement, apply, loc, pvel, wpt
+from sim_bridge._kernel.jit import kernel
 from sim_bridge._kernel.ledger import K_ACTUATOR, K_OTHER, apply_recorded
 from sim_bridge._layout import (
     B_CHASER,
@@ -49,7 +49,7 @@ from sim_bridge._layout import (
 )
 
 
-@njit(cache=True)
+@kernel
 def seal_lump(
     x: np.ndarray, p: np.ndarray, w: np.ndarray, S: Placement, chaser: Placement, k: int
 ) -> tuple[float, float]:
@@ -74,7 +74,7 @@ def seal_lump(
     return dc, pw
 
 
-@njit(cache=True)
+@kernel
 def tunnel_pressure_force(
     x: np.ndarray, p: np.ndarray, w: np.ndarray, RS: tuple[float, ...],
     Cx: float, Cy: float, Cz: float,
@@ -90,7 +90,7 @@ def tunnel_pressure_force(
         )
 
 
-@njit(cache=True)
+@kernel
 def pressures(x: np.ndarray, p: np.ndarray, u: np.ndarray, f: np.ndarray, powered: bool) -> None:
     """Cavity and tunnel pressures (Pa) after one step of the valves and leaks."""
     dt = p[P_DT]

@@ -15,6 +15,7 @@ from numba import njit
 
 from sim_bridge._kernel.bodies import clip, interface_origins, qmat, qrel, rot, rott
 from sim_bridge._kernel.drive import bus_voltage
+from sim_bridge._kernel.jit import kernel
 from sim_bridge._layout import (
     BODY,
     P_E_READY,
@@ -97,7 +98,7 @@ _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 
 
-@njit(cache=True)
+@kernel
 def _mix(z: np.uint64) -> np.uint64:
     """splitmix64 finaliser: a bijective avalanche of 64 bits."""
     z = (z ^ (z >> np.uint64(30))) * _M1
@@ -105,7 +106,7 @@ def _mix(z: np.uint64) -> np.uint64:
     return z ^ (z >> np.uint64(31))
 
 
-@njit(cache=True)
+@kernel
 def gauss(seed: np.uint64, step_index: np.int64, channel: np.int64) -> float:
     """Unit-variance noise sample as a pure function of (seed, step, channel).
 
@@ -123,7 +124,7 @@ def gauss(seed: np.uint64, step_index: np.int64, channel: np.int64) -> float:
     return (a - 131070.0) * (1.0 / 37837.2)
 
 
-@njit(cache=True)
+@kernel
 def _meas(v: float, sigma: float, quantum: float, seed: np.uint64, n: np.int64, ch: int) -> float:
     """``v`` plus noise of standard deviation ``sigma`` on channel ``ch``, rounded to ``quantum``
     (0 = none)."""
@@ -134,7 +135,7 @@ def _meas(v: float, sigma: float, quantum: float, seed: np.uint64, n: np.int64, 
     return v
 
 
-@njit(cache=True)
+@kernel
 def relative_pose(x: np.ndarray, p: np.ndarray, out: np.ndarray) -> None:
     """Chaser interface relative to the passive frame (12 values): position (m), velocity
     (m/s), angle (rad, twice the vector part of the relative quaternion), rate (rad/s)."""

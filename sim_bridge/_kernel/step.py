@@ -38,6 +38,7 @@ from sim_bridge._kernel.drive import (
     nut,
 )
 from sim_bridge._kernel.hooks import hook_clamps, hook_sets
+from sim_bridge._kernel.jit import kernel
 from sim_bridge._kernel.latches import latch_forces, latch_logic
 from sim_bridge._kernel.ledger import book, kinetic
 from sim_bridge._kernel.pushrods import fire, pushrod_forces
@@ -123,7 +124,7 @@ from sim_bridge._layout import (
 )
 
 
-@njit(cache=True)
+@kernel
 def evaluate(x: np.ndarray, p: np.ndarray, u: np.ndarray, f: np.ndarray, w: np.ndarray) -> None:
     """All forces on the three bodies for state ``x`` and command ``u``; no state change
     apart from the structural outputs (smallest seal compression and gap).
@@ -202,7 +203,7 @@ def evaluate(x: np.ndarray, p: np.ndarray, u: np.ndarray, f: np.ndarray, w: np.n
     brake(x, p, u, f, w, RC)
 
 
-@njit(cache=True)
+@kernel
 def step(x: np.ndarray, p: np.ndarray, u: np.ndarray, f: np.ndarray, w: np.ndarray) -> None:
     """Advance state ``x`` by one step ``p[P_DT]`` under command ``u`` and faults ``f``.
 
@@ -226,7 +227,7 @@ def step(x: np.ndarray, p: np.ndarray, u: np.ndarray, f: np.ndarray, w: np.ndarr
     fire(x, p, u, w, powered)
 
 
-@njit(cache=True)
+@kernel
 def derived(x: np.ndarray, p: np.ndarray, w: np.ndarray) -> None:
     """Copy what the last force evaluation ``w`` found into the state's output slots."""
     RS = qmat(x, 0)
@@ -277,7 +278,7 @@ def chaser_axial_force(x: np.ndarray, P: np.ndarray, u: np.ndarray, f: np.ndarra
     return rott(RS, w[kC], w[kC + 1], w[kC + 2])[0]
 
 
-@njit(cache=True)
+@kernel
 def run_steps(
     x: np.ndarray, p: np.ndarray, u: np.ndarray, f: np.ndarray, w: np.ndarray, n: int
 ) -> None:
