@@ -41,9 +41,9 @@ global random state. Every function is ``@njit(cache=True)``, and those
 that allocate nothing are compiled without numba's reference-counting runtime
 (:func:`jit.kernel`, which says why). None uses ``fastmath`` (it would let
 LLVM reassociate and contract the sums and the results would depend on
-inlining). ``advance_parallel`` alone is ``parallel=True``. Results are bit-identical to the golden digests only as
-long as each element adds its forces in the same order and with the same
-expressions.
+inlining). ``advance_parallel`` alone is ``parallel=True``. Results stay
+bit-identical to the golden digests only as long as each element adds its
+forces in the same order and with the same expressions.
 
 numba keys the cache of a function on its own source file only, so a change
 in a module that a cached function calls (or in ``_layout``) would not
