@@ -59,11 +59,15 @@ def test_failed_latch_reports_open_and_release_opens_all() -> None:
 
 @pytest.mark.parametrize("speed", [0.10, 0.20])
 def test_buffering_dissipates_and_limits_loads(speed: float) -> None:
-    """DOMAIN 5 at 0.10 and 0.20 m/s.
+    """DOMAIN 5 at 0.10 and 0.20 m/s: >= 90 % of the contact energy dissipated 10 s after capture.
 
-    The relative kinetic energy is checked against both references: the
-    energy the chaser brings to the contact (0.5 mu v^2, 45 J and 182 J) and
-    the energy still moving when the last latch engages.
+    The reference E0 is the relative kinetic energy the chaser brings to the
+    contact (0.5 mu v^2, 46 J and 184 J). Two measures must reach 90 %: the
+    kinetic energy left (<= 10 % of E0 and of the energy still moving when
+    the last latch engages), and the energy in the dissipation buckets
+    (damper, brake, contact, other), which is the stricter one because the
+    buffer still holds some of E0 as spring energy. Measured at this build:
+    95.6 % and 90.1 % of E0 in the buckets, KE left < 0.1 %.
     """
     plant = approach(speed=speed, lateral=0.05, pitch_deg=2.0)
     ke_contact = plant.truth().energy_kinetic_j
@@ -71,12 +75,12 @@ def test_buffering_dissipates_and_limits_loads(speed: float) -> None:
     assert cap.t_capture_s is not None
     plant.advance(ARM, 10_000)  # 10 s after capture
     tr = plant.truth()
-    # >= 90 % of the relative KE dissipated within 10 s of capture
     assert tr.energy_kinetic_j <= 0.1 * ke_contact
     assert tr.energy_kinetic_j <= 0.1 * cap.ke_at_capture_j
     assert cap.ke_at_capture_j > 0.3 * ke_contact  # captured while still moving
     dissipated = tr.energy_dissipated_j + tr.extra["energy_dissipated_other_j"]
-    assert dissipated >= 0.9 * ke_contact * 0.9
+    assert dissipated >= 0.9 * ke_contact
+    assert tr.extra["energy_actuator_work_j"] <= 0.1 * ke_contact  # not bought with input
     # peak loads: <= 5 kN axial, <= 3 kN lateral; stroke margin >= 20 %
     assert tr.extra["peak_axial_load_n"] <= 5000.0
     assert tr.extra["peak_lateral_load_n"] <= 3000.0

@@ -1,0 +1,226 @@
+"""The buffer between the capture ring and the chaser: springs, EM dampers, roll damping, brake.
+
+The ring's pose and rates relative to the chaser are measured here first and
+left in ``w`` (extension, lateral offset, tilt, their rates) for the other
+elements and the outputs. The axial spring is preloaded and acts against the
+drive nut, so the nut's position sets the spring's far end. The EM damper
+forces are lagged states (first-order, ``P_DAMP_ALPHA`` per step) so that the
+damping of the light ring stays stable at the step. The friction brake is the
+drive's slip clutch: Karnopp stick/slip between ring and nut, with different
+compression and return levels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim_bridge._kernel.bodies import apply, apply_moment, clip, pvel, qrel, rot, rott
+from sim_bridge._kernel.jit import kernel
+from sim_bridge._kernel.ledger import K_BRAKE, K_DAMPER, K_OTHER, apply_recorded, record
+from sim_bridge._layout import (
+    B_CHASER,
+    B_RING,
+    BODY,
+    F_BRAKE_SCALE,
+    F_DAMPER_SCALE,
+    P_BFWD,
+    P_BMAX,
+    P_BREV,
+    P_CLAT_R,
+    P_CMAX,
+    P_CROLL,
+    P_CTILT_R,
+    P_DAMP_ALPHA,
+    P_DT,
+    P_F0,
+    P_KAX,
+    P_KLAT,
+    P_KROLL,
+    P_KSTOP,
+    P_KTILT,
+    P_MC,
+    P_MR,
+    P_VTOL,
+    U_BRAKE,
+    U_DAMPER,
+    W_EDOT,
+    W_EXT,
+    W_FB,
+    W_FORCE,
+    W_FS,
+    W_LAT,
+    W_OMEGA,
+    W_RATES,
+    W_TILT,
+    W_U,
+    W_VB,
+    X_DAMP,
+    X_NUT,
+    X_NUT_V,
+    X_STICK,
+)
+
+
+@kernel
+def ring_load(
+    x: np.ndarray, w: np.ndarray, bucket: int, RC: tuple[float, ...],
+    force: tuple[float, float, float], moment: tuple[float, float, float],
+) -> None:  # fmt: skip
+    """A non-conservative ``force`` (N) at the ring's centre and a ``moment`` (N m), both in
+    chaser axes, on the ring against the chaser; recorded in ``bucket``."""
+    oR = B_RING * BODY
+    fw = rot(RC, force[0], force[1], force[2])
+    mw = rot(RC, moment[0], moment[1], moment[2])
+    apply(x, w, B_RING, B_CHASER, fw[0], fw[1], fw[2], x[oR], x[oR + 1], x[oR + 2])
+    apply_moment(w, B_RING, B_CHASER, mw[0], mw[1], mw[2])
+    record(
+        x, w, bucket, B_RING, B_CHASER, fw[0], fw[1], fw[2], mw[0], mw[1], mw[2],
+        x[oR], x[oR + 1], x[oR + 2],
+    )  # fmt: skip
+
+
+@kernel
+def buffer_forces(
+    x: np.ndarray,
+    p: np.ndarray,
+    u: np.ndarray,
+    f: np.ndarray,
+    w: np.ndarray,
+    RC: tuple[float, ...],
+    Cx: float,
+    Cy: float,
+    Cz: float,
+) -> None:
+    """Ring kinematics in the chaser frame, then the spring, damper and roll-damping forces.
+
+    Stores in ``w``: extension (m, + towards the station), lateral offset (m),
+    tilt (rad), their rates, the spring force and the springs' energy.
+    """
+    oC = B_CHASER * BODY
+    oR = B_RING * BODY
+    rl = rott(RC, x[oR] - Cx, x[oR + 1] - Cy, x[oR + 2] - Cz)
+    ext = -rl[0]
+    vC = pvel(x, w, B_CHASER, x[oR], x[oR + 1], x[oR + 2])
+    vl = rott(RC, x[oR + 3] - vC[0], x[oR + 4] - vC[1], x[oR + 5] - vC[2])
+    edot = -vl[0]
+    qw, qx, qy, qz = qrel(x, oC, oR)
+    if qw < 0.0:
+        qw = -qw
+        qx = -qx
+        qy = -qy
+        qz = -qz
+    thx = 2.0 * qx
+    thy = 2.0 * qy
+    thz = 2.0 * qz
+    orl = rott(
+        RC,
+        w[W_OMEGA + 6] - w[W_OMEGA + 3],
+        w[W_OMEGA + 7] - w[W_OMEGA + 4],
+        w[W_OMEGA + 8] - w[W_OMEGA + 5],
+    )
+    w[W_EXT] = ext
+    w[W_LAT] = rl[1]
+    w[W_LAT + 1] = rl[2]
+    w[W_TILT] = thy
+    w[W_TILT + 1] = thz
+    w[W_EDOT] = edot
+    w[W_RATES] = vl[1]
+    w[W_RATES + 1] = vl[2]
+    w[W_RATES + 2] = orl[1]
+    w[W_RATES + 3] = orl[2]
+    w[W_RATES + 4] = orl[0]
+    # preloaded axial spring between the ring and the drive nut; the stop beyond the preload
+    dl = x[X_NUT] - ext
+    if dl >= 0.0:
+        fs = p[P_F0] + p[P_KAX] * dl
+        w[W_U] += p[P_F0] * dl + 0.5 * p[P_KAX] * dl * dl
+    else:
+        fs = p[P_F0] + p[P_KSTOP] * dl
+        w[W_U] += p[P_F0] * dl + 0.5 * p[P_KSTOP] * dl * dl
+    w[W_FS] = fs
+    fy = -p[P_KLAT] * rl[1]
+    fz = -p[P_KLAT] * rl[2]
+    my = -p[P_KTILT] * thy * qw
+    mz = -p[P_KTILT] * thz * qw
+    mx = -p[P_KROLL] * thx * qw
+    w[W_U] += 0.5 * (
+        p[P_KLAT] * (rl[1] * rl[1] + rl[2] * rl[2])
+        + p[P_KTILT] * (thy * thy + thz * thz)
+        + p[P_KROLL] * thx * thx
+    )
+    fw = rot(RC, -fs, fy, fz)
+    apply(x, w, B_RING, B_CHASER, fw[0], fw[1], fw[2], x[oR], x[oR + 1], x[oR + 2])
+    mw = rot(RC, mx, my, mz)
+    apply_moment(w, B_RING, B_CHASER, mw[0], mw[1], mw[2])
+    # electromagnetic dampers (lagged force states)
+    damp_f = (-x[X_DAMP], x[X_DAMP + 1], x[X_DAMP + 2])
+    ring_load(x, w, K_DAMPER, RC, damp_f, (0.0, x[X_DAMP + 3], x[X_DAMP + 4]))
+    # roll damping of the linkage: passive friction plus the EM dampers, which the
+    # six-screw linkage drives in roll as in tilt (same coefficient per N s/m). Not
+    # lagged: on the ring's roll inertia c dt / I stays < 0.1.
+    mw = rot(RC, -p[P_CROLL] * orl[0], 0.0, 0.0)
+    apply_moment(w, B_RING, B_CHASER, mw[0], mw[1], mw[2])
+    record(
+        x, w, K_OTHER, B_RING, B_CHASER, 0.0, 0.0, 0.0, mw[0], mw[1], mw[2],
+        x[oR], x[oR + 1], x[oR + 2],
+    )  # fmt: skip
+    c_roll = clip(u[U_DAMPER], 0.0, p[P_CMAX]) * f[F_DAMPER_SCALE] * p[P_CTILT_R]
+    if c_roll > 0.0:
+        mw = rot(RC, -c_roll * orl[0], 0.0, 0.0)
+        apply_moment(w, B_RING, B_CHASER, mw[0], mw[1], mw[2])
+        record(
+            x, w, K_DAMPER, B_RING, B_CHASER, 0.0, 0.0, 0.0, mw[0], mw[1], mw[2],
+            x[oR], x[oR + 1], x[oR + 2],
+        )  # fmt: skip
+
+
+@kernel
+def brake(
+    x: np.ndarray, p: np.ndarray, u: np.ndarray, f: np.ndarray, w: np.ndarray, RC: tuple[float, ...]
+) -> None:
+    """Karnopp friction brake between the ring and the nut (the drive's slip clutch).
+
+    Evaluated last: while stuck it supplies the force that keeps the ring's
+    axial speed relative to the nut at zero over the next step, given every
+    other force already in ``w``, within the slip limits (N).
+    """
+    oR = B_RING * BODY
+    cmd = clip(u[U_BRAKE], 0.0, p[P_BMAX]) * f[F_BRAKE_SCALE]
+    lf = cmd * p[P_BFWD]
+    lr = cmd * p[P_BREV]
+    vb = w[W_EDOT] - x[X_NUT_V]
+    kR = W_FORCE + 6 * B_RING
+    kC = W_FORCE + 6 * B_CHASER
+    fR = w[kR] * RC[0] + w[kR + 1] * RC[3] + w[kR + 2] * RC[6]
+    fC = w[kC] * RC[0] + w[kC + 1] * RC[3] + w[kC + 2] * RC[6]
+    arel = -(fR / p[P_MR] - fC / p[P_MC])
+    fb = 0.0
+    stick = 0.0
+    if cmd > 0.0:
+        if abs(vb) < p[P_VTOL]:
+            req = -(vb / p[P_DT] + arel) / (1.0 / p[P_MR] + 1.0 / p[P_MC])
+            fb = clip(req, -lr, lf)
+            stick = 1.0 if fb == req else 0.0
+        elif vb < 0.0:
+            fb = lf
+        else:
+            fb = -lr
+    x[X_STICK] = stick
+    w[W_FB] = fb
+    w[W_VB] = vb
+    fw = rot(RC, -fb, 0.0, 0.0)
+    apply_recorded(
+        x, w, K_BRAKE, B_RING, B_CHASER, fw[0], fw[1], fw[2], x[oR], x[oR + 1], x[oR + 2]
+    )
+
+
+@kernel
+def damper_lag(x: np.ndarray, p: np.ndarray, u: np.ndarray, f: np.ndarray, w: np.ndarray) -> None:
+    """EM damper forces follow ``-c x rate`` through their first-order lag."""
+    c = clip(u[U_DAMPER], 0.0, p[P_CMAX]) * f[F_DAMPER_SCALE]
+    a = p[P_DAMP_ALPHA]
+    x[X_DAMP] += a * (-c * w[W_EDOT] - x[X_DAMP])
+    x[X_DAMP + 1] += a * (-c * p[P_CLAT_R] * w[W_RATES] - x[X_DAMP + 1])
+    x[X_DAMP + 2] += a * (-c * p[P_CLAT_R] * w[W_RATES + 1] - x[X_DAMP + 2])
+    x[X_DAMP + 3] += a * (-c * p[P_CTILT_R] * w[W_RATES + 2] - x[X_DAMP + 3])
+    x[X_DAMP + 4] += a * (-c * p[P_CTILT_R] * w[W_RATES + 3] - x[X_DAMP + 4])
