@@ -10,6 +10,11 @@ the guards read. A fresh procedure's facts are false, as the table expects
 on entry. Procedures never change phase: only a row of
 :mod:`controller.phases` does.
 
+Every procedure has the same shape on purpose (a slotted dataclass, its
+memory and fact fields, then ``run``), so a reader finds a phase's facts in
+the same place in each; ``duplicates`` lists those headers as same-shape
+pairs, and they are left so deliberately.
+
 Why fields and not a frozen value per cycle: building even a two-field
 named tuple costs 0.3-0.7 us at 1 kHz, several per cent of a whole tick
 (PERFORMANCE.md), and the facts change only a few times per phase.

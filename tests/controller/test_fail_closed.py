@@ -8,6 +8,8 @@ command is the safe one and that only ``reset`` leaves SAFE.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from ctl_frames import RETRACTED, Driver
 
@@ -64,13 +66,19 @@ def test_a_failing_guard_latches_safe(monkeypatch: pytest.MonkeyPatch) -> None:
     assert detail.startswith("KeyError: 'sensor_data_lost' in phase READY.")
 
 
+def _raising(exc: Exception) -> Callable[..., None]:
+    """An action (or anything else) that raises ``exc`` whatever it is called with."""
+
+    def broken(*_: object) -> None:
+        raise exc
+
+    return broken
+
+
 def test_a_failing_table_action_rejects_the_command_and_latches_safe(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def broken(self: _Model, ev: object) -> None:
-        raise RuntimeError("remember_dock broke")
-
-    monkeypatch.setattr(_Model, "remember_dock", broken)
+    monkeypatch.setattr(_Model, "remember_dock", _raising(RuntimeError("remember_dock broke")))
     ctl = DockingController()
     res = ctl.command("dock", 0.0)
     assert not res.accepted
@@ -82,10 +90,7 @@ def test_a_failing_table_action_rejects_the_command_and_latches_safe(
 def test_safe_holds_even_when_its_own_entry_action_fails(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def broken(self: _Model, ev: object) -> None:
-        raise ValueError("report_safe broke")
-
-    monkeypatch.setattr(_Model, "report_safe", broken)
+    monkeypatch.setattr(_Model, "report_safe", _raising(ValueError("report_safe broke")))
     monkeypatch.setattr(laws, "contact_command", _divide_by_zero)
     ctl = DockingController(ControllerConfig())
     ctl.force_phase(Phase.APPROACH)
