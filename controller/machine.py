@@ -26,7 +26,8 @@ Each cycle :meth:`DockingController.step` does, in this order:
    interlock forbids are masked and reported once per change.
 
 The phase is stored once, as the library's ``state`` (a :class:`Phase`);
-the step inside it is ``sub``, and the phase string derives from both.
+the step inside it is ``sub``, and the phase string derives from both
+(memoised by the one method that sets the step).
 
 Time is the frame clock: phase time is the sum of frame-to-frame intervals
 of good, non-holding frames, so time-outs pause during holds and the
@@ -69,6 +70,9 @@ from controller.types import SAFE_COMMAND, ActuatorCommand, SensorFrame
 
 _Guard = Callable[[Any], bool]
 
+_UNWATCHED = COMMANDS | {"internal_fault"}
+"""Triggers the cycle's watch never fires: commands, and the one :meth:`fail_closed` fires."""
+
 _NAMES = {p: p.value for p in Phase}
 """Phase names as plain strings (``Phase.value`` is a slow descriptor; this runs every cycle)."""
 
@@ -93,6 +97,8 @@ class _Model(Memory):
         self.last_cmd: ActuatorCommand = SAFE_COMMAND
         self.interlocks_active: tuple[str, ...] = ()
         self.sub = ""
+        self.phase = _NAMES[INITIAL_PHASE]
+        """``"LOCKING.PRELOAD"``: derived from ``state`` and ``sub`` by :meth:`set_step` only."""
         self.proc = PROCEDURES[INITIAL_PHASE]()
         self.machine = Machine(
             model=self,
@@ -112,21 +118,24 @@ class _Model(Memory):
                     _getters(row.get("unless", [])),
                 )
                 for row in rows_from(phase)
-                if row["trigger"] not in COMMANDS
+                if row["trigger"] not in _UNWATCHED
             ]
             for phase in Phase
         }
 
-    @property
-    def phase(self) -> str:
-        """``"LOCKING.PRELOAD"``: the library's state and the step inside it."""
-        sub = self.sub
+    def set_step(self, sub: str) -> None:
+        """Set the step and derive ``phase`` from it and the library's state.
+
+        The one writer of both: called on every phase entry and step change,
+        so the string the interlocks read every cycle is not rebuilt each time.
+        """
+        self.sub = sub
         name = _NAMES[self.state]
-        return name + "." + sub if sub else name
+        self.phase = name + "." + sub if sub else name
 
     def set_sub(self, sub: str) -> None:
         if sub != self.sub:
-            self.sub = sub
+            self.set_step(sub)
             self.emit("phase", self.phase)
 
     @property
@@ -144,7 +153,7 @@ class _Model(Memory):
     # ---- the entry action of every phase (controller.phases.EVERY_ENTRY) -----
 
     def begin_phase(self, ev: EventData) -> None:
-        self.sub = ""
+        self.set_step("")
         self.phase_t0 = self.clock_s
         self.proc = PROCEDURES[self.state]()
         self.emit("phase", f"{self.state.value} ({ev.event.name})")
@@ -234,7 +243,7 @@ class _Model(Memory):
             except Exception:  # SAFE's own entry failed: be SAFE regardless
                 self.machine.set_state(Phase.SAFE, self)
         if self.state is Phase.SAFE and not isinstance(self.proc, PROCEDURES[Phase.SAFE]):
-            self.sub = ""
+            self.set_step("")
             self.proc = PROCEDURES[Phase.SAFE]()
         cmd = ActuatorCommand(seq=self.seq)
         self.last_cmd = cmd
@@ -351,7 +360,7 @@ class DockingController:
         """
         model = self._model
         model.machine.set_state(phase, model)
-        model.sub = ""
+        model.set_step("")
         model.phase_t0 = model.clock_s
         model.proc = PROCEDURES[phase]()
         model.sealed = sealed
