@@ -19,9 +19,9 @@ Each cycle :meth:`DockingController.step` does, in this order:
    first row whose guards all hold. So a ``transitions`` trigger runs only
    when something changed, at most once per cycle; the guards run again
    inside ``transitions``, which keeps the table the single authority, and
-   the library runs the entry and ``after`` actions the table names (the
-   methods of :class:`_Model` under "actions"). After a phase change the new
-   phase's procedure computes this cycle's command.
+   the library runs the entry and ``after`` actions the table names
+   (``begin_phase`` here, the rest in :mod:`controller.memory`). After a
+   phase change the new phase's procedure computes this cycle's command.
 4. **Enforce the interlocks** (:mod:`controller.interlocks`): set-points an
    interlock forbids are masked and reported once per change.
 
