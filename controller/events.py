@@ -8,7 +8,6 @@ long quiet run produces a short list.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 EVENT_KINDS = frozenset(
     {
@@ -24,6 +23,7 @@ EVENT_KINDS = frozenset(
         "degraded",  # a redundant element was given up; detail = flag
         "contingency_unlock",  # hooks failed to open by T_unlock: pyros on a bench
         "info",  # figures worth recording (seal decay rates, preloads)
+        "internal_fault",  # a controller bug caught; detail = exception and phase; SAFE follows
     }
 )
 
@@ -35,9 +35,6 @@ class Event:
     t_s: float
     kind: str
     detail: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"t_s": self.t_s, "kind": self.kind, "detail": self.detail}
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,22 +66,6 @@ BAD_FRAME = "no_drive_on_bad_frame"
 UNDERVOLTAGE = "no_motor_on_undervoltage"
 SAFE_OUTPUT = "safe_outputs_safe_command"
 
-ALL_INTERLOCKS = (
-    HOOK_DRIVE,
-    LATCH_RELEASE,
-    RETRACTION,
-    PUSHRODS,
-    TUNNEL_VALVE,
-    SEAL_VALVE,
-    HOOK_OPEN,
-    TUNNEL_EXCLUSIVE,
-    RING_VS_HOOKS,
-    LATCH_EXCLUSIVE,
-    BAD_FRAME,
-    UNDERVOLTAGE,
-    SAFE_OUTPUT,
-)
-
 
 def _pairs_ok(latches: tuple[bool, ...], need_both: bool) -> bool:
     if need_both:
@@ -221,7 +205,3 @@ def enforce(
     if violated(phase, frame, safe, config, frame_ok):
         safe = replace(SAFE_COMMAND, seq=cmd.seq)
     return safe, names
-
-
-violations = violated
-"""Alias used by the harness (``hil.runner``)."""

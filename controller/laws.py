@@ -19,7 +19,6 @@ from controller.config import ControllerConfig
 from controller.types import ActuatorCommand, SensorFrame
 
 SET_NAMES = ("A", "B")
-_SET_HOOKS = ((0, 2, 4, 6, 8, 10), (1, 3, 5, 7, 9, 11))
 
 
 # --- sensing helpers ------------------------------------------------------------
@@ -36,11 +35,6 @@ def pairs_captured(latches: tuple[bool, ...], need_both: bool = False) -> int:
             (latches[0] and latches[1]) + (latches[2] and latches[3]) + (latches[4] and latches[5])
         )
     return (latches[0] or latches[1]) + (latches[2] or latches[3]) + (latches[4] or latches[5])
-
-
-def set_positions(hook_pos: tuple[float, ...], hook_set: int) -> tuple[float, ...]:
-    """The six positions of one hook set (A = even hooks, B = odd hooks)."""
-    return hook_pos[hook_set::2]
 
 
 def set_spread(hook_pos: tuple[float, ...], hook_set: int) -> float:
@@ -106,19 +100,6 @@ def motion_within(
     return (
         speed_m_s <= cfg.residual_speed_limit_m_s
         and rate_rad_s <= rate_limit_rad_s
-        and abs(frame.ring_speed_m_s) <= cfg.ring_settled_speed_m_s
-    )
-
-
-def buffer_converged(frame: SensorFrame, cfg: ControllerConfig) -> bool:
-    """Axial energy absorbed: translation and ring stopped, rotation below the looser buffer limit.
-
-    The slow pitch/yaw swing is left to CORRECTION, whose drive can damp it;
-    retraction still needs the full residual-motion check.
-    """
-    return (
-        residual_speed_m_s(frame) <= cfg.residual_speed_limit_m_s
-        and residual_rate_rad_s(frame) <= cfg.buffer_rate_limit_rad_s
         and abs(frame.ring_speed_m_s) <= cfg.ring_settled_speed_m_s
     )
 

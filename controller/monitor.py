@@ -192,13 +192,6 @@ def seal_sensors_fault(frame: SensorFrame, cfg: ControllerConfig) -> str | None:
     return None
 
 
-def hold_reason(frame: SensorFrame, cfg: ControllerConfig) -> str | None:
-    """Why a plausible frame must still hold the drives (bus undervoltage), else None."""
-    if frame.bus_voltage_v < cfg.bus_undervoltage_v:
-        return "bus_undervoltage"
-    return None
-
-
 @dataclass(slots=True)
 class FrameMonitor:
     """The stateful part of the checks: time stamps, sequence numbers, persistence.

@@ -39,11 +39,6 @@ N_HOOK_SETS = 2
 N_PUSHRODS = 4
 
 
-def hook_set_of(hook: int) -> int:
-    """Hook set (0 = A, 1 = B) that drives ``hook``; the sets interleave."""
-    return hook % N_HOOK_SETS
-
-
 def hooks_of_set(hook_set: int) -> tuple[int, ...]:
     """The six hook indices driven by ``hook_set``'s motor and cable."""
     return tuple(range(hook_set, N_HOOKS, N_HOOK_SETS))

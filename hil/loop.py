@@ -41,7 +41,7 @@ import numpy as np
 
 from controller.errors import DockhilError, LinkError
 from controller.hal import ArrivalStamps, DeviceEvents, Hal
-from controller.interlocks import violations
+from controller.interlocks import violated
 from controller.machine import DockingController
 from controller.types import SensorFrame
 from hil.faults import FaultyHal
@@ -250,7 +250,7 @@ class ControlLoop:
         phase = ctl.phase
         if phase != self._last_phase:
             self._phase_change(phase, t)
-        bad = violations(phase, frame, cmd, ctl.config)
+        bad = violated(phase, frame, cmd, ctl.config)
         if bad:
             self.interlock_violations += len(bad)
             for name in bad:

@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
-from ctl_frames import Driver, make_frame
+from ctl_frames import Driver
 
 from controller.config import ControllerConfig
 from controller.machine import DockingController
-from controller.types import SensorFrame
-
-
-@pytest.fixture
-def frame_factory() -> Callable[..., SensorFrame]:
-    return make_frame
 
 
 @pytest.fixture

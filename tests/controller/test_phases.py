@@ -13,8 +13,20 @@ from hypothesis import strategies as st
 from controller import phases
 from controller.config import ControllerConfig
 from controller.events import EVENT_KINDS
-from controller.machine import DockingController, _Core
-from controller.phases import COMMANDS, TRANSITIONS, Phase, edges
+from controller.machine import DockingController, _Model
+from controller.phases import (
+    COMMANDS,
+    EVERY_ENTRY,
+    GUARDS,
+    MEMORY_GUARDS,
+    ON_ENTER,
+    TRANSITIONS,
+    Phase,
+    edges,
+    guards_of,
+    rows_from,
+)
+from controller.sequences import PROCEDURES
 
 
 def _graph() -> dict[Phase, set[Phase]]:
@@ -67,16 +79,46 @@ def test_fail_safe_leaves_every_phase_but_safe() -> None:
     assert sources == set(Phase) - {Phase.SAFE}
 
 
-def test_every_guard_is_a_method_of_the_model() -> None:
-    core = _Core(ControllerConfig())
-    for row in TRANSITIONS:
-        for guard in row.get("conditions", []) + row.get("unless", []):
-            assert callable(getattr(core, guard, None)), guard
-            assert isinstance(getattr(core, guard)(), bool)
+def test_every_guard_is_named_and_explained() -> None:
+    named = {g for row in TRANSITIONS for g in guards_of(row)}
+    assert named == set(GUARDS)
+    assert named >= MEMORY_GUARDS
+
+
+@pytest.mark.parametrize("phase", list(Phase))
+def test_guards_read_remembered_state_or_the_phase_procedures_facts(phase: Phase) -> None:
+    """Each row's guards are memory guards or bool fields of its source phase's procedure."""
+    ctl = DockingController()
+    ctl.force_phase(phase)
+    model = ctl._model
+    fresh = PROCEDURES[phase]()
+    for row in rows_from(phase):
+        for guard in guards_of(row):
+            if guard in MEMORY_GUARDS:
+                assert not hasattr(fresh, guard), guard
+            else:
+                assert isinstance(getattr(fresh, guard, None), bool), (phase, guard)
+            assert isinstance(getattr(model, guard), bool), (phase, guard)
+
+
+def test_fresh_procedures_report_no_fact_but_undock_prep() -> None:
+    """Entry resets the facts: a fresh procedure's facts are false (venting starts at once)."""
+    for phase, proc in PROCEDURES.items():
+        for guard in set(GUARDS) - MEMORY_GUARDS:
+            want = phase is Phase.UNLOCKING and guard == "undock_prep_in_progress"
+            assert getattr(proc(), guard, False) is want, (phase, guard)
+
+
+def test_every_action_is_a_method_of_the_model() -> None:
+    model = _Model(ControllerConfig())
+    named = {EVERY_ENTRY} | {a for acts in ON_ENTER.values() for a in acts}
+    named |= {a for row in TRANSITIONS for a in row.get("after", [])}
+    for action in named:
+        assert callable(getattr(model, action, None)), action
 
 
 def test_rows_are_well_formed() -> None:
-    allowed = {"trigger", "source", "dest", "conditions", "unless"}
+    allowed = {"trigger", "source", "dest", "conditions", "unless", "after"}
     for row in TRANSITIONS:
         assert set(row) <= allowed, row
         assert row["dest"] is None or Phase(row["dest"])
@@ -94,10 +136,16 @@ def test_committed_diagram_matches_the_table() -> None:
 def test_diagram_lists_every_row() -> None:
     text = phases.mermaid()
     for src, dest, trig in edges():
-        if trig == "fail_safe":
+        if trig in ("fail_safe", "internal_fault"):
             continue
         label = trig.upper() if trig in COMMANDS else trig
         assert f"{src.value} --> {dest.value}: {label}" in text
+
+
+def test_diagram_shows_entry_and_row_actions() -> None:
+    text = phases.mermaid()
+    assert "    ABORT: entry / begin_phase, forget_dock, report_abort\n" in text
+    assert "[capture_timed_out, capture_retry_left] / count_capture_retry\n" in text
 
 
 _FRAMES = [
@@ -154,10 +202,7 @@ def test_random_commands_and_frames_never_raise(actions: list[tuple[str, object]
 @pytest.mark.parametrize("command", sorted(COMMANDS))
 def test_every_phase_command_pair_moves_or_is_rejected(phase: Phase, command: str) -> None:
     ctl = DockingController()
-    core = ctl._core
-    core.machine.set_state(phase.value, core)
-    core.top = phase
-    core.phase_str = phase.value
+    ctl.force_phase(phase)
     res = ctl.command(command, 0.0)
     rows = [r for r in phases.rows_from(phase) if r["trigger"] == command]
     if not rows:

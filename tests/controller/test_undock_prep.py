@@ -24,11 +24,7 @@ CFG = ControllerConfig()
 def _mated(tunnel_pa: float) -> Driver:
     """A controller in MATED with a passed seal check, fed locked frames at ``tunnel_pa``."""
     ctl = DockingController(CFG)
-    core = ctl._core
-    core.machine.set_state(Phase.MATED.value, core)
-    core.top = Phase.MATED
-    core.phase_str = Phase.MATED.value
-    core.sealed = True
+    ctl.force_phase(Phase.MATED, sealed=True)
     drv = Driver(ctl, PERIOD_S)
     drv.base = {**LOCKED, "tunnel_pressure_pa": tunnel_pa}
     cmd = drv.run(1.0)

@@ -15,7 +15,9 @@ import pytest
 
 from controller import laws
 from controller.config import ControllerConfig
-from controller.machine import _Core
+from controller.machine import _Model
+from controller.sequences.context import Cycle
+from controller.sequences.locking import SealCheck
 from controller.types import SensorFrame
 from hil.runner import run
 from hil.scenario import load_scenario
@@ -34,7 +36,7 @@ def failed_expectations(name: str) -> tuple[str, set[str]]:
 
 def test_without_the_capture_retry_nocap_fails(monkeypatch: pytest.MonkeyPatch) -> None:
     """NOCAP: no re-arm and retry, straight to ABORT at the first T_cap."""
-    monkeypatch.setattr(_Core, "capture_retry_left", lambda self: False)
+    monkeypatch.setattr(_Model, "capture_retry_left", property(lambda self: False))
     outcome, failed = failed_expectations("fault-nocap")
     assert outcome == "FAIL"
     assert "event retry:capture retry 1" in failed
@@ -66,7 +68,7 @@ def test_without_the_sensor_loss_transition_nan_data_fails(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Persistent NaN: holding forever instead of going SAFE is wrong."""
-    monkeypatch.setattr(_Core, "sensor_data_lost", lambda self: False)
+    monkeypatch.setattr(_Model, "sensor_data_lost", property(lambda self: False))
     outcome, failed = failed_expectations("fault-sensor-nan")
     assert outcome == "FAIL"
     assert {"final_phase in SAFE", "event safe:sensor data lost"} <= failed
@@ -75,11 +77,11 @@ def test_without_the_sensor_loss_transition_nan_data_fails(
 def test_without_the_seal_leak_response_the_leak_fails(monkeypatch: pytest.MonkeyPatch) -> None:
     """Seal leak: counting a failed decay test as sealed opens the tunnel on a leak."""
 
-    def ignore_leak(self: _Core, why: str) -> None:
-        self.seal_done = True
-        self.sealed = True
+    def ignore_leak(self: SealCheck, c: Cycle, why: str) -> None:
+        self.seal_check_done = True
+        c.sealed = True
 
-    monkeypatch.setattr(_Core, "seal_attempt_failed", ignore_leak)
+    monkeypatch.setattr(SealCheck, "attempt_failed", ignore_leak)
     outcome, failed = failed_expectations("fault-seal-leak")
     assert outcome == "FAIL"
     assert {"event degraded:seal_leak", "event retry:seal: re-tighten"} <= failed

@@ -1,0 +1,270 @@
+"""Docking, from READY to a retracted ring: prepare, approach, capture, damp, centre, retract.
+
+Theory of operation
+-------------------
+READY prepares the mechanism (OPEN_HOOKS, RELEASE any latch, EXTEND the
+ring to its ready stop) and then waits ARMED: latches armed, ring
+compliant. Once ARMED has held for ``arm_settle_s`` the phase reports
+``ready_prepared``; with a ``dock`` remembered the table moves on.
+
+APPROACH only watches: contact is axial load, ring deflection from where
+APPROACH found it, any alignment sensor or any latch.
+
+CONTACT (petal guidance, low damping) and CAPTURE (dampers high, brake
+scheduled) report the capture facts: started, complete (three latch pairs)
+and timed out, with T_cap counted from CONTACT entry through CAPTURE (the
+capture window on the cycle).
+
+BUFFERING damps the relative motion. A first-order filter over |v| and
+|omega| (time constant ``motion_filter_s``, frame time; it starts again at
+CONTACT entry and runs on through CORRECTION) must stay within the buffer
+limits for ``residual_hold_s``. CORRECTION centres the ring, switched on only
+while the tilt grows, until centred and the filtered motion is within the
+residual limits for ``centred_hold_s``.
+
+RETRACTION drives the ring in (DRIVE, then SLOW in the last stretch). A jam
+(high current, no motion, for ``ring_jam_time_s``) re-equalises: drive to
+the forward stops for ``ring_reequalise_s`` (REEQUALISE), then retract
+again, ``ring_jam_retries`` times; a further jam is ``ring_jam_confirmed``.
+
+From BUFFERING on, fewer than three latch pairs for ``capture_lost_s`` is
+``latches_lost``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from controller import laws
+from controller.sequences.context import Cycle, Procedure
+from controller.types import ActuatorCommand, SensorFrame
+
+
+@dataclass(slots=True)
+class Ready(Procedure):
+    """READY: open hooks, release latches, extend the ring, then hold ARMED."""
+
+    armed_t_s: float | None = None
+    """Phase time ARMED was reached, s; None while preparing."""
+    ready_prepared: bool = False
+    ready_prep_timed_out: bool = False
+
+    def run(self, c: Cycle, f: SensorFrame) -> ActuatorCommand:
+        cfg = c.cfg
+        pt = c.pt
+        if not laws.all_hooks_open(f.hook_pos, cfg):
+            c.set_sub("OPEN_HOOKS")
+            self.armed_t_s = None
+            v = -cfg.hook_voltage_open_v
+            cmd = ActuatorCommand(seq=c.seq, hook_motor_v=(v, v))
+        elif any(f.latch_captured):
+            c.set_sub("RELEASE")
+            self.armed_t_s = None
+            cmd = ActuatorCommand(seq=c.seq, latch_release=True)
+        elif not f.ring_ready_stop:
+            c.set_sub("EXTEND")
+            self.armed_t_s = None
+            cmd = ActuatorCommand(
+                seq=c.seq, ring_speed_m_s=cfg.ring_extend_speed_m_s, latch_arm=True
+            )
+        else:
+            c.set_sub("ARMED")
+            if self.armed_t_s is None:
+                self.armed_t_s = pt
+            self.ready_prepared = pt - self.armed_t_s >= cfg.arm_settle_s
+            return laws.contact_command(c.seq, cfg)
+        self.ready_prepared = False
+        self.ready_prep_timed_out = pt > cfg.ready_prep_timeout_s
+        return cmd
+
+
+@dataclass(slots=True)
+class Approach(Procedure):
+    """APPROACH: compliant ring, latches armed, watching for contact."""
+
+    ready_extension_m: float | None = None
+    """Ring extension at the first frame of APPROACH, m: deflection counts from here."""
+    contact_detected: bool = False
+    approach_timed_out: bool = False
+
+    def run(self, c: Cycle, f: SensorFrame) -> ActuatorCommand:
+        cfg = c.cfg
+        if self.ready_extension_m is None:
+            self.ready_extension_m = f.ring_extension_m
+        self.contact_detected = (
+            abs(f.axial_load_n) >= cfg.contact_axial_load_n
+            or f.ring_extension_m <= self.ready_extension_m - cfg.contact_ring_deflection_m
+            or any(f.alignment)
+            or any(f.latch_captured)
+        )
+        self.approach_timed_out = c.pt > cfg.approach_timeout_s
+        return laws.contact_command(c.seq, cfg)
+
+
+@dataclass(slots=True)
+class Contact(Procedure):
+    """CONTACT: petal guidance (low damping and brake) until alignment or capture."""
+
+    capture_started: bool = False
+    capture_complete: bool = False
+    capture_timed_out: bool = False
+
+    def watch(self, c: Cycle, f: SensorFrame) -> None:
+        """The capture facts; T_cap counts from CONTACT entry."""
+        cfg = c.cfg
+        self.capture_complete = (
+            laws.pairs_captured(f.latch_captured, cfg.latch_pair_needs_both) == 3
+        )
+        self.capture_started = all(f.alignment) or any(f.latch_captured)
+        self.capture_timed_out = c.clock_s - c.capture_window_t0_s > cfg.capture_timeout_s
+
+    def run(self, c: Cycle, f: SensorFrame) -> ActuatorCommand:
+        self.watch(c, f)
+        return laws.contact_command(c.seq, c.cfg)
+
+
+@dataclass(slots=True)
+class Capture(Contact):
+    """CAPTURE: dampers high and the brake scheduled while the latches close."""
+
+    def run(self, c: Cycle, f: SensorFrame) -> ActuatorCommand:
+        self.watch(c, f)
+        return laws.buffering_command(c.seq, f, c.cfg)
+
+
+@dataclass(slots=True)
+class Captured(Procedure):
+    """Memory of the phases that hold a capture: BUFFERING, CORRECTION, RETRACTION."""
+
+    lost_t_s: float | None = None
+    """Phase time fewer than three pairs started holding, s."""
+    latches_lost: bool = False
+    ok_t_s: float | None = None
+    """Phase time the held condition became true, s (:meth:`held`)."""
+
+    def watch_capture(self, c: Cycle, f: SensorFrame) -> None:
+        """Capture lost: fewer than three pairs holding for ``capture_lost_s``."""
+        if laws.pairs_captured(f.latch_captured, c.cfg.latch_pair_needs_both) < 3:
+            if self.lost_t_s is None:
+                self.lost_t_s = c.pt
+            self.latches_lost = c.pt - self.lost_t_s >= c.cfg.capture_lost_s
+        else:
+            self.lost_t_s = None
+            self.latches_lost = False
+
+    def held(self, c: Cycle, condition: bool, hold_s: float) -> bool:
+        """``condition`` true continuously for ``hold_s`` of phase time."""
+        if not condition:
+            self.ok_t_s = None
+            return False
+        if self.ok_t_s is None:
+            self.ok_t_s = c.pt
+        return c.pt - self.ok_t_s >= hold_s
+
+
+def filter_motion(c: Cycle, f: SensorFrame) -> None:
+    """Low-pass |v_rel| and |omega_rel| (time constant ``motion_filter_s``, frame time)."""
+    v = laws.residual_speed_m_s(f)
+    w = laws.residual_rate_rad_s(f)
+    if c.motion_v_m_s < 0.0:
+        c.motion_v_m_s = v
+        c.motion_w_rad_s = w
+        return
+    a = c.mon.dt_s / c.cfg.motion_filter_s
+    if a > 1.0:
+        a = 1.0
+    c.motion_v_m_s += a * (v - c.motion_v_m_s)
+    c.motion_w_rad_s += a * (w - c.motion_w_rad_s)
+
+
+@dataclass(slots=True)
+class Buffering(Captured):
+    """BUFFERING: asymmetric damping and a scheduled brake until the motion is damped."""
+
+    motion_damped: bool = False
+    attenuation_timed_out: bool = False
+
+    def run(self, c: Cycle, f: SensorFrame) -> ActuatorCommand:
+        cfg = c.cfg
+        self.watch_capture(c, f)
+        filter_motion(c, f)
+        ok = laws.motion_within(
+            c.motion_v_m_s, c.motion_w_rad_s, f, cfg.buffer_rate_limit_rad_s, cfg
+        )
+        self.motion_damped = self.held(c, ok, cfg.residual_hold_s)
+        self.attenuation_timed_out = c.pt > cfg.attenuation_timeout_s
+        return laws.buffering_command(c.seq, f, cfg)
+
+
+@dataclass(slots=True)
+class Correction(Captured):
+    """CORRECTION: centre the ring while the filtered motion settles to the residual limits."""
+
+    ring_centred: bool = False
+    residual_motion_ok: bool = False
+    correction_timed_out: bool = False
+
+    def run(self, c: Cycle, f: SensorFrame) -> ActuatorCommand:
+        cfg = c.cfg
+        self.watch_capture(c, f)
+        filter_motion(c, f)
+        self.residual_motion_ok = laws.motion_within(
+            c.motion_v_m_s, c.motion_w_rad_s, f, cfg.residual_rate_limit_rad_s, cfg
+        )
+        ok = laws.ring_centred(f, cfg) and self.residual_motion_ok
+        self.ring_centred = self.held(c, ok, cfg.centred_hold_s)
+        self.correction_timed_out = c.pt > cfg.correction_timeout_s
+        return laws.correction_command(c.seq, cfg, laws.centring_dissipates(f, cfg))
+
+
+@dataclass(slots=True)
+class Retraction(Captured):
+    """RETRACTION: ring in (DRIVE, SLOW), re-equalising on a jam (REEQUALISE)."""
+
+    retraction_complete: bool = False
+    retraction_timed_out: bool = False
+    jam_t_s: float | None = None
+    """Phase time the current jam signature started, s."""
+    reequalised: int = 0
+    reequalise_t0_s: float = 0.0
+    ring_jam_confirmed: bool = False
+
+    def run(self, c: Cycle, f: SensorFrame) -> ActuatorCommand:
+        cfg = c.cfg
+        pt = c.pt
+        seq = c.seq
+        self.watch_capture(c, f)
+        # the seals hold the faces ~1 mm apart until the hooks pull them in, so
+        # interface contact is a LOCKING outcome, not a retraction exit condition
+        self.retraction_complete = f.ring_retracted
+        self.retraction_timed_out = pt > cfg.retraction_timeout_s
+        if c.sub == "REEQUALISE":
+            if pt - self.reequalise_t0_s < cfg.ring_reequalise_s:
+                return laws.retraction_command(seq, cfg.ring_extend_speed_m_s, cfg)
+            self.jam_t_s = None
+        if c.sub != "SLOW":
+            c.set_sub("SLOW" if f.ring_extension_m < cfg.retract_slow_zone_m else "DRIVE")
+        if self.retraction_complete:
+            return laws.retraction_command(seq, 0.0, cfg)
+        speed = laws.retraction_speed(f.ring_extension_m, cfg)
+        if (
+            abs(f.drive_current_a) >= cfg.ring_jam_current_a
+            and abs(f.ring_speed_m_s) <= cfg.ring_jam_speed_m_s
+        ):
+            if self.jam_t_s is None:
+                self.jam_t_s = pt
+            elif pt - self.jam_t_s >= cfg.ring_jam_time_s and not self.ring_jam_confirmed:
+                if self.reequalised < cfg.ring_jam_retries:
+                    self.reequalised += 1
+                    self.reequalise_t0_s = pt
+                    c.set_sub("REEQUALISE")
+                    c.emit("fault", f"ring drive jam at {f.ring_extension_m:.4f} m")
+                    c.emit("retry", "ring re-equalise: drive to forward stops, then retract again")
+                    return laws.retraction_command(seq, cfg.ring_extend_speed_m_s, cfg)
+                self.ring_jam_confirmed = True
+                c.emit("fault", "ring drive jam persists after re-equalising")
+                c.degrade("ring_drive", "jammed")
+                return laws.retraction_command(seq, 0.0, cfg)
+        else:
+            self.jam_t_s = None
+        return laws.retraction_command(seq, speed, cfg)
