@@ -172,6 +172,8 @@ def run(
                 record.link = {"error": str(exc)}
         loop.hal.close()
         telemetry.close()
+    if realtime is not None:
+        _floor(realtime, record)
     loop.drain_events()
     _finish(scenario, ctl, record, result)
     return result
@@ -182,12 +184,9 @@ def _realtime(
 ) -> None:
     """Run the loop at ``rate_hz`` (default: the HAL's period) on absolute deadlines.
 
-    The host's timing floor (:func:`hil.realtime.measure_floor`) is measured
-    right *after* the run, under the same scheduler settings and with the
-    device still streaming, so the record can tell the host's misses from the
-    loop's. (Not before: a device left seconds without set-points would trip
-    its 100 ms watchdog and be in SAFE when the run starts.) The statistics go
-    to the record's ``timing``, also when the loop gives up on overruns.
+    The statistics go to the record's ``timing``, also when the loop gives up
+    on overruns; the host's floor is added by :func:`_floor` once the HAL is
+    closed.
     """
     period = 1.0 / rate_hz if rate_hz else loop.hal.period_s
     with scheduled(request) as grant:
@@ -200,11 +199,30 @@ def _realtime(
             stats = exc.stats
             raise
         finally:
-            timing = stats.summary(period, grant)
-            record.timing = timing
-        floor = measure_floor(period, FLOOR_SECONDS, request.spin_us)
-        timing["floor"] = floor
-        timing["above_floor"] = above_floor(timing, floor)
+            record.timing = stats.summary(period, grant)
+
+
+def _floor(request: SchedulerRequest, record: RunRecord) -> None:
+    """The host's timing floor beside a real-time run's figures (``timing.floor``).
+
+    Measured right after the run, once the HAL is closed, under the same
+    scheduler settings and at the same rate (:func:`hil.realtime.measure_floor`):
+    the host alone, so what the run shows above it is the loop's doing (its
+    reader thread, and a virtual device on the same host, included). Not
+    before the run: the rate may come from the device's Hello, and a device
+    left without set-points trips its watchdog. Ctrl-C skips it.
+    """
+    timing = record.timing
+    if timing.get("mode") != "realtime" or not timing.get("rate_hz_target"):
+        return
+    try:
+        with scheduled(request):
+            floor = measure_floor(1.0 / timing["rate_hz_target"], FLOOR_SECONDS, request.spin_us)
+    except KeyboardInterrupt:
+        timing["floor"] = None
+        return
+    timing["floor"] = floor
+    timing["above_floor"] = above_floor(timing, floor)
 
 
 def _finish(

@@ -47,10 +47,15 @@ def measure(
 ) -> dict[str, Any]:
     """The host's floor, then the loop for ``seconds`` at ``rate_hz``; JSON-ready summary.
 
-    Both run under the same scheduler settings, one after the other, so the
-    summary's ``above_floor`` is what the loop itself adds on this host now.
+    Both run under the same scheduler settings, one right after the other;
+    the floor before the HAL is opened, so the summary's ``above_floor`` is
+    what the loop adds on this host now: its own work, its HAL's reader
+    thread, and a virtual device's process when it runs on the same host.
     """
     period_s = 1.0 / rate_hz
+    with scheduled(request):
+        # the host alone, before the HAL (its reader thread, a virtual device) exists
+        floor = measure_floor(period_s, floor_seconds, request.spin_us)
     hal = open_hal(hal_url)
     try:
         if isinstance(hal, SimControl):
@@ -61,7 +66,6 @@ def measure(
             loop.cycle()  # warm-up, untimed: JIT compilation, caches, the device's first reports
         error = None
         with scheduled(request) as grant:
-            floor = measure_floor(period_s, floor_seconds, request.spin_us)
             try:
                 stats = loop.run_realtime(
                     period_s,

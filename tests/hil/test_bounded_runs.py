@@ -90,3 +90,25 @@ def test_a_run_cannot_outstay_its_scenario() -> None:
     assert "cycles" in (rec.error or "")
     assert any(e["kind"] == "run_limit" for e in rec.events)
     assert creep.n < 2000
+
+
+def test_a_controller_bug_ends_the_run_error_with_the_record_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 10, point 3: a failing procedure latches SAFE inside the controller; the
+    runner keeps the record and the telemetry and ends the run ERROR, no traceback."""
+    from controller import laws
+
+    def broken(*_: object) -> ActuatorCommand:
+        raise ZeroDivisionError("injected")
+
+    monkeypatch.setattr(laws, "buffering_command", broken)
+    result = run(SCENARIO)
+    rec = result.record
+    assert rec.outcome == "ERROR"
+    assert rec.final_phase == "SAFE"
+    assert "ZeroDivisionError: injected in phase BUFFERING" in (rec.error or "")
+    assert any(e["kind"] == "internal_fault" for e in rec.events)
+    t = result.telemetry.columns()["t_s"]
+    assert len(t) > 100  # what was recorded before and after the bug is kept
+    assert any(m.name == "capture_time_after_contact_s" and m.value for m in rec.measurements)
