@@ -43,7 +43,18 @@ from controller.errors import ConfigError, DeviceRefusedError, DeviceSafeError, 
 from controller.hal import FAULT_INJECTION, HARDWARE, LOCKSTEP, TRUTH, parse_url
 from controller.protocol import codec
 from controller.protocol import messages as m
-from controller.types import ActuatorCommand, InitialConditions, PlantFault, SensorFrame, Truth
+from controller.types import (
+    N_HOOK_SETS,
+    N_HOOKS,
+    N_LATCHES,
+    N_PETALS,
+    N_PUSHRODS,
+    ActuatorCommand,
+    InitialConditions,
+    PlantFault,
+    SensorFrame,
+    Truth,
+)
 
 _OUR_OPTIONS = ("baud", "timeout_ms", "stale_ms")
 _ATTEMPTS = 3
@@ -134,6 +145,9 @@ class SerialHal:
         )
         self._reader.start()
         try:
+            # ICD section 6: one 0x00 first, so the device's decoder drops whatever
+            # partial frame it may hold and takes our first frame whole
+            self._write_raw(b"\x00")
             self._handshake()
         except LinkError:
             self.close()
@@ -242,14 +256,16 @@ class SerialHal:
     # ------------------------------------------------------------ sending
     def _send(self, msg: m.Message) -> int:
         seq = self._seq.next()
-        frame = codec.encode(msg, seq)
+        self._write_raw(codec.encode(msg, seq))
+        self._tx_frames += 1
+        return seq
+
+    def _write_raw(self, data: bytes) -> None:
         try:
-            self._port.write(frame)
+            self._port.write(data)
         except (serial.SerialException, OSError) as exc:
             raise LinkError(f"serial port {self.url!r} write failed: {exc}") from None
-        self._tx_frames += 1
-        self._tx_bytes += len(frame)
-        return seq
+        self._tx_bytes += len(data)
 
     def _wait_reply(self, match: Any, what: str, timeout_s: float | None = None) -> m.Packet:
         deadline = time.monotonic() + (timeout_s or self._timeout_s)
@@ -315,6 +331,18 @@ class SerialHal:
             raise DeviceRefusedError(
                 f"the device at {self.url!r} speaks ICD {hello.protocol_version}, "
                 f"this host {m.PROTOCOL_VERSION}"
+            )
+        shape = {
+            "petals": (hello.petals, N_PETALS),
+            "latches": (hello.latches, N_LATCHES),
+            "hooks": (hello.hooks, N_HOOKS),
+            "hook sets": (hello.hook_sets, N_HOOK_SETS),
+            "push-rods": (hello.pushrods, N_PUSHRODS),
+        }
+        wrong = [f"{n} {got} (not {want})" for n, (got, want) in shape.items() if got != want]
+        if wrong:
+            raise DeviceRefusedError(
+                f"the device at {self.url!r} is a different mechanism: {', '.join(wrong)}"
             )
         if not 0 < hello.period_us <= 1_000_000:
             raise DeviceRefusedError(
