@@ -285,7 +285,7 @@ figure {{ margin: 1em 0; }} img {{ max-width: 100%; }} .meta {{ color: #555; }}
 <h2>Measurements</h2>
 {_table(rows, ["measurement", "value", "units", "low", "high", "outcome"], cls)}
 <div class="cols"><div><h2>Phase timeline</h2>{phases}</div>
-<div><h2>Timing</h2><pre>{esc(_pretty(timing))}</pre><h2>Link</h2><pre>{esc(_pretty(link))}</pre></div></div>
+<div><h2>Timing</h2>{_timing_html(timing)}<h2>Link</h2>{_link_html(link)}</div></div>
 <h2>Plots</h2>
 {imgs}
 <h2>Events</h2>
@@ -294,14 +294,60 @@ figure {{ margin: 1em 0; }} img {{ max-width: 100%; }} .meta {{ color: #555; }}
 """
 
 
+_QUANTILES = ("p50", "p99", "p999", "max")
+
+
+def _timing_html(t: dict[str, Any]) -> str:
+    """The loop's timing as tables: the summary line, percentiles, and the host's floor."""
+    if not t:
+        return "<p>-</p>"
+    mode = str(t.get("mode", ""))
+    lines = [f"<p>mode {html.escape(mode)}"]
+    if mode == "lockstep":
+        rtf = t.get("real_time_factor")
+        lines[0] += f", {t.get('cycles', 0)} cycles" + (f", {rtf:.0f}x real time" if rtf else "")
+    else:
+        lines[0] += (
+            f", {t.get('cycles', 0)} cycles at {_num(t.get('rate_hz_target'))} Hz "
+            f"(achieved {_num(t.get('rate_hz_achieved'))} Hz), missed "
+            f"{t.get('missed_cycles', 0)} ({100 * float(t.get('missed_fraction', 0.0)):.3f} %)"
+        )
+    lines[0] += "</p>"
+    rows = []
+    for key, label in (
+        ("exec_us", "tick exec"),
+        ("lateness_us", "lateness"),
+        ("period_us", "period"),
+        ("latency_us", "sensor->cmd"),
+    ):
+        q = t.get(key)
+        if isinstance(q, dict):
+            rows.append([label, *(_num(q.get(k)) for k in _QUANTILES)])
+    floor = t.get("floor")
+    if isinstance(floor, dict):
+        q = floor.get("lateness_us", {})
+        rows.append(["floor lateness", *(_num(q.get(k)) for k in _QUANTILES)])
+    lines.append(_table(rows, ["us", *_QUANTILES]))
+    if isinstance(floor, dict):
+        above = t.get("above_floor", {})
+        lines.append(
+            f"<p>host floor (a bare loop on the same deadlines, {_num(floor.get('seconds'))} s): "
+            f"missed {100 * float(floor.get('missed_fraction', 0.0)):.3f} %; the loop above it: "
+            f"{_num(above.get('missed_pp'))} percentage points missed, lateness p99 "
+            f"{_num(above.get('lateness_p99_us'))} us</p>"
+        )
+    return "\n".join(lines)
+
+
+def _link_html(link: dict[str, Any]) -> str:
+    """Link counters as a two-column table (nothing to show on an in-process backend)."""
+    if not link:
+        return "<p>no link (in-process backend)</p>"
+    return _table([[str(k), str(v)] for k, v in link.items()], ["counter", "value"])
+
+
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
-
-
-def _pretty(d: dict[str, Any]) -> str:
-    import json
-
-    return json.dumps(d, indent=1) if d else "-"
 
 
 def build_report(run_dir: Path) -> Path:

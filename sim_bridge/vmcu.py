@@ -51,7 +51,11 @@ _FW_VERSION = (_major, _minor, _patch)
 
 @dataclass(frozen=True, slots=True)
 class LinkFaults:
-    """Damage applied to outgoing frames (probabilities per frame, 0..1)."""
+    """Damage applied to outgoing frames (probabilities per frame, 0..1).
+
+    (Alike in shape only to ``controller.protocol.stream.LinkCounters``: these
+    are probabilities the device applies, those are counts the decoder keeps.)
+    """
 
     drop: float = 0.0
     corrupt: float = 0.0

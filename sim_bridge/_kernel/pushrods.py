@@ -30,6 +30,8 @@ from sim_bridge._layout import (
 )
 
 
+# Same signature shape as latches.latch_forces (state, parameters, scratch, two
+# placements): the kernels' common calling convention, not shared logic.
 @kernel
 def pushrod_forces(
     x: np.ndarray, p: np.ndarray, w: np.ndarray, S: Placement, chaser: Placement

@@ -107,8 +107,8 @@ def test_a_controller_bug_ends_the_run_error_with_the_record_kept(
     rec = result.record
     assert rec.outcome == "ERROR"
     assert rec.final_phase == "SAFE"
-    assert "ZeroDivisionError: injected in phase BUFFERING" in (rec.error or "")
+    assert "ZeroDivisionError: injected in phase CAPTURE" in (rec.error or "")
     assert any(e["kind"] == "internal_fault" for e in rec.events)
     t = result.telemetry.columns()["t_s"]
     assert len(t) > 100  # what was recorded before and after the bug is kept
-    assert any(m.name == "capture_time_after_contact_s" and m.value for m in rec.measurements)
+    assert any(m.name == "contact_closing_speed_m_s" and m.value for m in rec.measurements)

@@ -177,3 +177,18 @@ def test_a_realtime_run_records_its_floor(monkeypatch: pytest.MonkeyPatch) -> No
     assert timing["above_floor"]["missed_pp"] == pytest.approx(
         (timing["missed_fraction"] - timing["floor"]["missed_fraction"]) * 100
     )
+
+
+def test_the_report_shows_the_floor_beside_the_loop() -> None:
+    from hil.report import render_html
+
+    timing = _summary(0.02)
+    timing["mode"] = "realtime"
+    html = render_html({"scenario": "x", "outcome": "PASS", "timing": timing}, {})
+    assert "floor lateness" in html
+    assert "host floor (a bare loop on the same deadlines, 1 s): missed 1.000 %" in html
+    assert "1 percentage points missed" in html
+    lockstep = {"mode": "lockstep", "cycles": 10, "exec_us": timing["exec_us"]}
+    html = render_html({"scenario": "x", "outcome": "PASS", "timing": lockstep}, {})
+    assert "host floor" not in html
+    assert "no link (in-process backend)" in html
