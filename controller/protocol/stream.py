@@ -179,9 +179,13 @@ class StreamDecoder:
             msg: Message
             if dec is decode_housekeeping:
                 h = self._hk_seq
-                hk_seq = counter if h is None else h + ((counter - h) & U16_MAX)
+                # the counter's step from the newest frame, as a signed 16-bit number:
+                # a late or repeated frame steps back a little instead of a whole wrap
+                step = ((counter - h + 0x8000) & U16_MAX) - 0x8000 if h is not None else 0
+                hk_seq = counter if h is None else h + step
                 msg = dec(data, time_s or 0.0, hk_seq)
-                self._hk_seq = hk_seq
+                if h is None or hk_seq > h:
+                    self._hk_seq = hk_seq
             else:
                 msg = dec(data, time_s or 0.0, counter)
         except RejectError as r:

@@ -319,6 +319,30 @@ def test_housekeeping_sequence_is_unwrapped() -> None:
     assert [p.msg_counter for p in out] == [s & 0xFFFF for s in seqs]
 
 
+def _unwrapped(seqs: list[int]) -> list[int]:
+    base = _nominal_frame()
+    dec = StreamDecoder()
+    stream = b"".join(
+        encode(Housekeeping(dataclasses.replace(base, seq=s)), i) for i, s in enumerate(seqs)
+    )
+    return [p.msg.frame.seq for p in dec.feed(stream) if isinstance(p.msg, Housekeeping)]
+
+
+def test_a_late_frame_does_not_shift_the_count_by_a_wrap() -> None:
+    """Issue 15, point 10: 10, 11, 12, 11, 13 used to unwrap to 10, 11, 12, 65547, 65549."""
+    assert _unwrapped([10, 11, 12, 11, 13]) == [10, 11, 12, 11, 13]
+
+
+def test_duplicate_and_late_frames_across_a_wrap() -> None:
+    seqs = [65533, 65534, 65534, 65536, 65535, 65537, 65536, 65538]
+    assert _unwrapped(seqs) == seqs
+    assert _unwrapped([0, 1, 1, 1, 2]) == [0, 1, 1, 1, 2]
+
+
+def test_forward_steps_up_to_half_the_counter_range() -> None:
+    assert _unwrapped([5, 5 + 32767, 5 + 32767 + 32767]) == [5, 32772, 65539]
+
+
 @settings(max_examples=50)
 @given(frames=st.lists(quantised_frames(), min_size=2, max_size=20))
 def test_concatenated_housekeeping_in_one_chunk(frames: list[SensorFrame]) -> None:
