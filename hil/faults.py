@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from controller.errors import ConfigError
-from controller.hal import Hal, SimControl
+from controller.hal import ArrivalStamps, Hal, SimControl
 from controller.types import ActuatorCommand, PlantFault, SensorFrame, Truth
 from hil.scenario import SENSOR_FAULT_KINDS, Fault
 
@@ -110,8 +110,7 @@ class FaultyHal:
 
     def last_arrival_ns(self) -> int | None:
         """Monotonic ns at which the last frame arrived, where the backend knows it."""
-        get = getattr(self.inner, "last_arrival_ns", None)
-        return None if get is None else get()
+        return self.inner.last_arrival_ns() if isinstance(self.inner, ArrivalStamps) else None
 
     def truth(self) -> Truth | None:
         return self.inner.truth()

@@ -274,7 +274,7 @@ class ControlLoop:
     def command(self, name: str) -> bool:
         """An operator command now (at the newest frame's time); True when accepted."""
         result = self.controller.command(name, self.t_s)
-        return bool(getattr(result, "accepted", result))
+        return result.accepted
 
     def drain_events(self) -> None:
         """Move the controller's queued events into :attr:`events`."""
