@@ -20,6 +20,12 @@ frame and, when the problem persists, into SAFE. Three classes of finding:
   link), and the seal cavity transducers disagreeing or out of range; the
   latter only make the seal check fail safe (tunnel valve kept shut).
 
+No range is wider than what the wire can carry: every configured range is
+narrowed to just inside the housekeeping channel's full scale
+(:func:`wire_range`), so a channel *pegged* at full scale (a saturated or
+shorted sensor, or a real value beyond the wire's reach) is out of range: bad
+data, held on, and SAFE when it persists, never a plausible reading.
+
 The checks are chained comparisons on unpacked values (``lo <= x <= hi`` is
 false for NaN and for infinities outside finite limits), the cheapest form on
 CPython: a whole frame costs a few microseconds.
@@ -30,8 +36,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from controller.config import ControllerConfig
+from controller.config import ControllerConfig, Range
+from controller.protocol.fields import I16_MAX
+from controller.protocol.housekeeping import HK_LAYOUT
 from controller.types import SensorFrame
+
+_COUNTS_PER_UNIT = {name: k for name, _, k, _ in HK_LAYOUT}
+
+
+def wire_range(rng: Range, channel: str) -> Range:
+    """``rng`` narrowed to inside the wire's full scale of housekeeping ``channel``.
+
+    The wire saturates at +-32767 counts; the bounds here stop half a count
+    short, so a value *at* full scale (pegged) fails the check.
+    """
+    fs = (I16_MAX - 0.5) / _COUNTS_PER_UNIT[channel]
+    lo, hi = rng
+    return max(lo, -fs), min(hi, fs)
+
 
 OK = 0
 HOLD = 1
@@ -49,24 +71,24 @@ def make_plausibility_check(cfg: ControllerConfig) -> Callable[[SensorFrame], st
     closure cells, not attribute look-ups: the check runs every cycle and
     this halves its cost on CPython 3.11.
     """
-    v_lo, v_hi = cfg.range_bus_voltage_v
-    p_lo, p_hi = cfg.range_rel_pos_m
-    vel_lo, vel_hi = cfg.range_rel_vel_m_s
-    ang_lo, ang_hi = cfg.range_rel_angle_rad
-    rate_lo, rate_hi = cfg.range_rel_rate_rad_s
-    ext_lo, ext_hi = cfg.range_ring_extension_m
+    v_lo, v_hi = wire_range(cfg.range_bus_voltage_v, "bus_voltage_v")
+    p_lo, p_hi = wire_range(cfg.range_rel_pos_m, "rel_pos_m")
+    vel_lo, vel_hi = wire_range(cfg.range_rel_vel_m_s, "rel_vel_m_s")
+    ang_lo, ang_hi = wire_range(cfg.range_rel_angle_rad, "rel_angle_rad")
+    rate_lo, rate_hi = wire_range(cfg.range_rel_rate_rad_s, "rel_rate_rad_s")
+    ext_lo, ext_hi = wire_range(cfg.range_ring_extension_m, "ring_extension_m")
     ext_ahead = cfg.ring_extension_disagreement_m
     ext_behind = cfg.buffer_deflection_max_m
-    rs_lo, rs_hi = cfg.range_ring_speed_m_s
-    lat_lo, lat_hi = cfg.range_ring_lateral_m
-    tilt_lo, tilt_hi = cfg.range_ring_tilt_rad
-    load_lo, load_hi = cfg.range_load_n
-    cur_lo, cur_hi = cfg.range_drive_current_a
-    hp_lo, hp_hi = cfg.range_hook_pos
-    hl_lo, hl_hi = cfg.range_hook_load_n
-    hc_lo, hc_hi = cfg.range_hook_motor_current_a
-    hs_lo, hs_hi = cfg.range_hook_motor_speed_rad_s
-    ct_lo, ct_hi = cfg.range_cable_tension_n
+    rs_lo, rs_hi = wire_range(cfg.range_ring_speed_m_s, "ring_speed_m_s")
+    lat_lo, lat_hi = wire_range(cfg.range_ring_lateral_m, "ring_lateral_m")
+    tilt_lo, tilt_hi = wire_range(cfg.range_ring_tilt_rad, "ring_tilt_rad")
+    load_lo, load_hi = wire_range(cfg.range_load_n, "axial_load_n")
+    cur_lo, cur_hi = wire_range(cfg.range_drive_current_a, "drive_current_a")
+    hp_lo, hp_hi = wire_range(cfg.range_hook_pos, "hook_pos")
+    hl_lo, hl_hi = wire_range(cfg.range_hook_load_n, "hook_load_n")
+    hc_lo, hc_hi = wire_range(cfg.range_hook_motor_current_a, "hook_motor_current_a")
+    hs_lo, hs_hi = wire_range(cfg.range_hook_motor_speed_rad_s, "hook_motor_speed_rad_s")
+    ct_lo, ct_hi = wire_range(cfg.range_cable_tension_n, "cable_tension_n")
 
     def check(frame: SensorFrame) -> str | None:
         if not v_lo <= frame.bus_voltage_v <= v_hi:
@@ -178,7 +200,7 @@ def implausible(frame: SensorFrame, cfg: ControllerConfig) -> str | None:
 
 def seal_sensors_fault(frame: SensorFrame, cfg: ControllerConfig) -> str | None:
     """Why the cavity/tunnel pressures cannot be trusted, else None (soft check)."""
-    lo, hi = cfg.range_pressure_pa
+    lo, hi = wire_range(cfg.range_pressure_pa, "seal_cavity_pressure_pa")
     pa = frame.seal_cavity_pressure_pa
     pb = frame.seal_cavity_pressure_b_pa
     if not lo <= pa <= hi:
