@@ -49,6 +49,56 @@ _major, _minor, _patch = (int(x) for x in __version__.split(".")[:3])
 _FW_VERSION = (_major, _minor, _patch)
 
 
+# ICD 4.6-4.8: what a simulated device accepts in its simulation TCs. Each row is
+# (byte offset in the application data, lowest, highest); anything else -- NaN and
+# infinities included -- is answered 1,2 BAD_FIELD with the offset as error data.
+_SETUP_LIMITS: tuple[tuple[int, float, float], ...] = (
+    (8, 0.0, 10.0),  # distance_m
+    (16, -1.0, 1.0),  # closing_speed_m_s
+    (24, -1.0, 1.0),  # lateral_offset_m y
+    (32, -1.0, 1.0),  # lateral_offset_m z
+    (40, -0.5, 0.5),  # lateral_speed_m_s y
+    (48, -0.5, 0.5),  # lateral_speed_m_s z
+    (56, -30.0, 30.0),  # angle_deg roll
+    (64, -30.0, 30.0),  # angle_deg pitch
+    (72, -30.0, 30.0),  # angle_deg yaw
+    (80, -10.0, 10.0),  # rate_deg_s roll
+    (88, -10.0, 10.0),  # rate_deg_s pitch
+    (96, -10.0, 10.0),  # rate_deg_s yaw
+)
+MAX_FAULT_VALUE = 1e6
+"""Largest magnitude of a SimInject fault value (SI units of the fault)."""
+MAX_SIM_STEPS = 1000
+"""Most plant steps one SimStep may ask for (a second at 1 ms): the device stays responsive."""
+
+
+def bad_field(msg: m.Message) -> int | None:
+    """Byte offset of the first field of a simulation TC outside what the ICD allows."""
+    if isinstance(msg, m.SimSetup):
+        ic = msg.initial
+        values = (
+            ic.distance_m,
+            ic.closing_speed_m_s,
+            *ic.lateral_offset_m,
+            *ic.lateral_speed_m_s,
+            *ic.angle_deg,
+            *ic.rate_deg_s,
+        )
+        for (offset, lo, hi), v in zip(_SETUP_LIMITS, values, strict=True):
+            if not lo <= v <= hi:  # false for NaN
+                return offset
+        return None
+    if isinstance(msg, m.SimInject):
+        if not 0 <= msg.fault.index < 12:
+            return 1
+        if not -MAX_FAULT_VALUE <= msg.fault.value <= MAX_FAULT_VALUE:
+            return 3
+        return None
+    if isinstance(msg, m.SimStep) and not 1 <= msg.steps <= MAX_SIM_STEPS:
+        return 0
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class LinkFaults:
     """Damage applied to outgoing frames (probabilities per frame, 0..1).
@@ -108,6 +158,8 @@ class VirtualMcu:
         self._rejects_seen = 0
         self._delayed: deque[tuple[int, bytes]] = deque()
         self._last_frame: SensorFrame | None = None
+        self.internal_errors = 0
+        """Commands whose handling raised (a device bug): answered SIM_ERROR, counted."""
         self.sim_fault_count = 0
 
     # ----------------------------------------------------------------- outgoing
@@ -239,7 +291,18 @@ class VirtualMcu:
         return out
 
     def _handle(self, pkt: m.Packet, now_s: float) -> bytes:
+        """One TC: never raises. A bug below answers 1,8 SIM_ERROR (and is counted)."""
+        try:
+            return self._dispatch(pkt, now_s)
+        except Exception:  # the device must outlive any command it is sent
+            self.internal_errors += 1
+            return self._verify(pkt, False, m.ErrorCode.SIM_ERROR, self.internal_errors)
+
+    def _dispatch(self, pkt: m.Packet, now_s: float) -> bytes:
         msg = pkt.msg
+        bad = bad_field(msg)
+        if bad is not None:
+            return self._verify(pkt, False, m.ErrorCode.BAD_FIELD, bad)
         if isinstance(msg, m.SetPoints):
             self._last_sp_s = now_s
             self._setpoints = msg.cmd
