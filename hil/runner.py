@@ -153,6 +153,8 @@ def run(
         record.error = str(exc)
         record.events.append({"t_s": loop.t_s, "kind": "overrun_fault", "detail": str(exc)})
     except (HalError, RunLimitError) as exc:
+        if isinstance(exc, ConfigError):
+            raise  # the device refused what was asked of it (an unknown preset): a usage error
         # the device, its link or its clock cannot be trusted, or the run overstayed:
         # the controller latches SAFE (the device's watchdog does the same on its side)
         kind = str(getattr(exc, "event_kind", "link_fault"))

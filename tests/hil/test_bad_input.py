@@ -194,3 +194,15 @@ def test_one_bad_file_does_not_stop_the_suite(
     summary = json.loads((out / "summary.json").read_text())
     assert [r["outcome"] for r in summary][2] == "ERROR"
     assert {p.name for p in out.iterdir()} >= {"tiny", "tiny-2", "summary.json", "junit.xml"}
+
+
+def test_unknown_preset_over_the_wire_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It used to be reported as a link fault (exit 1) after the device refused it."""
+    s = _scenario(tmp_path, TINY.replace('name = "tiny"', 'name = "tiny"\npreset = "nope"'))
+    out = tmp_path / "o"
+    assert cli.main(["run", str(s), "--hal", "vmcu://", "--out", str(out), "-q"]) == 2
+    line = _err(capsys)
+    assert "refused the simulation setup (preset 'nope'" in line
+    assert not out.exists()
