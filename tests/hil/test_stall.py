@@ -18,6 +18,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -110,3 +111,41 @@ def test_stall_recovers_or_ends_safe_with_the_reason(
         # twice the 100 ms watchdogs: a stalled host trips the device's, a stalled device
         # the host's (housekeeping stale): the run must end (which side saw it first may vary)
         assert rec["outcome"] == "ERROR", kinds
+
+
+def test_a_lockstep_wait_gives_the_reader_a_last_look(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 15, point 9: a host stall stops the reader thread too, so the step's report
+    can sit unread in the port when the 1 s lockstep wait runs out. Modelled here by
+    holding the reader back 1.1 s once: the wait must not call that a link fault."""
+    from controller.types import ActuatorCommand, InitialConditions
+    from hil.backends import open_hal
+    from hil.backends.serial_hal import SerialHal
+
+    hold = threading.Event()
+    original = SerialHal._raw_reader
+
+    def delayed(self: SerialHal):  # type: ignore[no-untyped-def]
+        read = original(self)
+
+        def slow() -> bytes:
+            if hold.is_set():
+                hold.clear()
+                time.sleep(1.1)  # the reader cannot run, past the 1 s deadline
+            return read()
+
+        return slow
+
+    monkeypatch.setattr(SerialHal, "_raw_reader", delayed)
+    hal = open_hal("vmcu://?period_ms=10")
+    try:
+        assert isinstance(hal, SerialHal)
+        hal.setup("cn-10t-100t", 1, InitialConditions())
+        hal.read()
+        hal.write(ActuatorCommand())
+        t0 = hal.read().t_s
+        hold.set()
+        time.sleep(0.05)  # the reader is now asleep
+        hal.write(ActuatorCommand())
+        assert hal.read().t_s == pytest.approx(t0 + 0.01)  # no LinkError
+    finally:
+        hal.close()
