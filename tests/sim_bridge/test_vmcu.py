@@ -102,7 +102,7 @@ def test_bad_requests_are_refused_with_a_failure_report() -> None:
     data = host.tc(m.SimInject(PlantFault("hook_jam", index=40)))
     v = msgs(host, dev.receive(data, 0.0), m.Verification)
     assert [x.subtype for x in v] == [m.ST_VERIF_ACCEPT_FAIL]
-    assert v[0].error_code == m.ErrorCode.SIM_ERROR
+    assert (v[0].error_code, v[0].error_data) == (m.ErrorCode.BAD_FIELD, 1)  # index, offset 1
     v = msgs(host, dev.receive(host.tc(m.SimSetup("no-such-preset", 1)), 0.0), m.Verification)
     assert v[0].error_code == m.ErrorCode.SIM_ERROR
 
