@@ -91,6 +91,8 @@ def _run_into(
     paths = output.write_run_safely(result, target, csv=args.csv)
     if not args.quiet:
         output.print_summary(console, result.record, paths)
+    if result.interrupted:
+        raise KeyboardInterrupt  # it came after the run: the record above is whole
     return EXIT_PASS if result.record.outcome == "PASS" else EXIT_FAIL
 
 

@@ -25,7 +25,10 @@ import errno
 import os
 import re
 import shutil
+import signal
 import tempfile
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from controller.errors import ConfigError
@@ -154,6 +157,25 @@ class OutputDir:
             with contextlib.suppress(OSError):
                 self.lock.unlink()
             self._locked = False
+
+
+@contextlib.contextmanager
+def sigint_held() -> Iterator[list[int]]:
+    """Hold a Ctrl-C that arrives inside the block; yields the signals caught meanwhile.
+
+    For the short stretches between a finished run and its record on disk: the
+    caller decides what to do with an interrupt once the record is safe. Only
+    the main thread can take signals; elsewhere nothing is held.
+    """
+    caught: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield caught
+        return
+    previous = signal.signal(signal.SIGINT, lambda sig, _frame: caught.append(sig))
+    try:
+        yield caught
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _why(exc: OSError) -> str:

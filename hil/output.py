@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import shutil
-import signal
 import tempfile
-import threading
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +13,7 @@ from rich.table import Table
 
 from controller.errors import DockhilError
 from hil.junit import write_junit
-from hil.outdir import OutputDir
+from hil.outdir import OutputDir, sigint_held
 from hil.record import RunRecord
 from hil.report import build_report
 from hil.runner import RunResult
@@ -79,30 +75,16 @@ def write_run_safely(result: RunResult, target: OutputDir, csv: bool = False) ->
     assert target.tmp is not None, "prepare() the output directory before the run"
     tmp = target.tmp
     try:
-        with _sigint_deferred():
+        with sigint_held() as caught:
             paths = write_run(result, tmp, csv=csv)
             final = target.commit()
     except OSError as exc:
         where = rescue(result)
         saved = f"the record was saved in {where}" if where else "the record could not be saved"
         raise DockhilError(f"could not write {target.target}: {exc}; {saved}") from None
-    return {name: final / p.relative_to(tmp) for name, p in paths.items()}
-
-
-@contextlib.contextmanager
-def _sigint_deferred() -> Iterator[None]:
-    """Hold a Ctrl-C that arrives inside the block until it has ended (main thread only)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    caught: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda sig, _frame: caught.append(sig))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
     if caught:
-        raise KeyboardInterrupt
+        raise KeyboardInterrupt  # now that the record is in place
+    return {name: final / p.relative_to(tmp) for name, p in paths.items()}
 
 
 def _fmt(v: float | None) -> str:

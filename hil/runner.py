@@ -26,6 +26,7 @@ from controller.machine import DockingController
 from hil import measure
 from hil.backends import open_hal, with_period
 from hil.loop import ControlLoop, Progress, RunLimitError, RunLimits
+from hil.outdir import sigint_held
 from hil.realtime import (
     LoopOverrunError,
     LoopStats,
@@ -50,6 +51,9 @@ class RunResult:
     telemetry: TelemetryRecorder
     exec_ns: array[int] = field(default_factory=lambda: array("q"))
     """Controller execution time per cycle, ns (8 bytes a cycle, not a Python int)."""
+    interrupted: bool = False
+    """Ctrl-C came after the loop had ended, while the record was being made: the
+    record is whole; the command line writes it and then exits 130."""
 
 
 def controller_config(scenario: Scenario) -> ControllerConfig:
@@ -174,10 +178,12 @@ def run(
                 record.link = {"error": str(exc)}
         loop.hal.close()
         telemetry.close()
-    if realtime is not None:
-        _floor(realtime, record)
-    loop.drain_events()
-    _finish(scenario, ctl, record, result)
+    with sigint_held() as caught:  # the loop is over: Ctrl-C now must not lose the record
+        if realtime is not None:
+            _floor(realtime, record)
+        loop.drain_events()
+        _finish(scenario, ctl, record, result)
+    result.interrupted = bool(caught)
     return result
 
 

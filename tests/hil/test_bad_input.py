@@ -206,3 +206,27 @@ def test_unknown_preset_over_the_wire_is_a_usage_error(
     line = _err(capsys)
     assert "refused the simulation setup (preset 'nope'" in line
     assert not out.exists()
+
+
+def test_ctrl_c_after_the_loop_keeps_the_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ctrl-C while the measurements are computed (between the loop and the writing) used
+    to lose the whole record; now the record is written, then the command exits 130."""
+    import signal
+
+    from hil import measure
+
+    compute = measure.compute
+
+    def interrupted(*args: object, **kwargs: object) -> object:
+        os.kill(os.getpid(), signal.SIGINT)  # the operator presses Ctrl-C right now
+        return compute(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(measure, "compute", interrupted)
+    out = tmp_path / "run"
+    assert cli.main(["run", str(_scenario(tmp_path)), "--out", str(out), "-q"]) == 130
+    rec = json.loads((out / "result.json").read_text())
+    assert rec["scenario"] == "tiny"
+    assert rec["measurements"]  # the record is whole
+    assert (out / "telemetry.parquet").is_file()
