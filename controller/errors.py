@@ -50,6 +50,9 @@ class ScenarioError(ConfigError):
 class HalError(DockhilError):
     """A HAL backend could not be opened or used."""
 
+    event_kind = "link_fault"
+    """The event kind a run records when this ends it."""
+
 
 class UnknownBackendError(HalError, ConfigError):
     """No backend is registered for the URL's scheme."""
@@ -70,9 +73,6 @@ class LinkError(HalError, ConnectionError):
     Example scenarios: the USB cable was pulled, the virtual microcontroller
     was killed, housekeeping stopped arriving within the ICD's timeout.
     """
-
-    event_kind = "link_fault"
-    """The event kind a run records for this error."""
 
 
 class DeviceSafeError(LinkError):

@@ -322,13 +322,10 @@ class ControlLoop:
             self._stop_at = t + scenario.stop_delay_s
 
     # ------------------------------------------------------------------ drivers
-    def run_lockstep(self, max_cycles: int | None = None) -> None:
+    def run_lockstep(self) -> None:
         """Cycle back to back until the scenario says the run is over."""
-        n = 0
         while not self.cycle():
-            n += 1
-            if max_cycles is not None and n >= max_cycles:
-                return
+            pass
 
     def run_realtime(
         self,

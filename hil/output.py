@@ -53,8 +53,8 @@ def rescue(result: RunResult) -> Path | None:
         try:
             where = Path(tempfile.mkdtemp(prefix="dockhil-rescued-", dir=base))
             streamed = result.telemetry.path
+            result.telemetry.close()  # a streamed file is complete only once closed
             if streamed is not None and streamed.is_file():
-                result.telemetry.close()
                 shutil.copyfile(streamed, where / "telemetry.parquet")
             else:
                 write_parquet(result.telemetry.columns(), where / "telemetry.parquet")

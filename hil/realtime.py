@@ -144,6 +144,10 @@ def scheduled(req: SchedulerRequest) -> Iterator[SchedulerGrant]:
             restore_scheduler()
 
 
+FLOOR_SECONDS = 3.0
+"""How long the host's floor is measured, s: a few thousand deadlines at 1 kHz."""
+
+
 def _idle_tick() -> int | None:
     return None
 

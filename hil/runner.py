@@ -28,6 +28,7 @@ from hil.backends import open_hal, with_period
 from hil.loop import ControlLoop, Progress, RunLimitError, RunLimits
 from hil.outdir import sigint_held
 from hil.realtime import (
+    FLOOR_SECONDS,
     LoopOverrunError,
     LoopStats,
     SchedulerRequest,
@@ -40,9 +41,6 @@ from hil.realtime import (
 from hil.record import Check, Measurement, Outcome, RunRecord
 from hil.scenario import SENSOR_FAULT_KINDS, Expectation, Scenario
 from hil.telemetry import TelemetryRecorder
-
-FLOOR_SECONDS = 3.0
-"""How long a real-time run first measures the host's timing floor, s."""
 
 
 @dataclass
@@ -89,32 +87,15 @@ def run(
     # before the HAL: a device confirmed ACTIVE wants set-points within its 100 ms
     # watchdog, and starting the telemetry writer (pyarrow) takes a good part of that
     telemetry = TelemetryRecorder(telemetry_path)
-    if hal is None:
-        try:
+    try:
+        if hal is None:
             hal = open_hal(url)
-        except BaseException:
-            telemetry.close()
-            raise
-    if realtime is None and LOCKSTEP not in hal.capabilities:
-        hal.close()
+        _check_backend(hal, url, scenario, realtime is not None)
+    except BaseException:
+        if hal is not None:
+            hal.close()
         telemetry.close()
-        raise ConfigError(f"{url} runs on its own clock (no lockstep): run it with --realtime")
-    if realtime is None and abs(hal.period_s - scenario.period_s) > 1e-9:
-        hal.close()
-        telemetry.close()
-        raise ConfigError(
-            f"{url} steps {hal.period_s * 1000:g} ms per cycle but {scenario.path} wants "
-            f"period_s = {scenario.period_s:g} s (start the device with "
-            f"--period-ms {scenario.period_s * 1000:g})"
-        )
-    physical = [f for f in scenario.faults if f.kind not in SENSOR_FAULT_KINDS]
-    if physical and not isinstance(hal, SimControl):
-        hal.close()
-        telemetry.close()
-        raise ConfigError(
-            f"{scenario.path}: physical fault {physical[0].kind!r} needs a simulated backend,"
-            f" not {url}"
-        )
+        raise
     ctl = DockingController(config)
     record = RunRecord(
         scenario=scenario.name,
@@ -161,7 +142,7 @@ def run(
             raise  # the device refused what was asked of it (an unknown preset): a usage error
         # the device, its link or its clock cannot be trusted, or the run overstayed:
         # the controller latches SAFE (the device's watchdog does the same on its side)
-        kind = str(getattr(exc, "event_kind", "link_fault"))
+        kind = exc.event_kind
         record.outcome = Outcome.ERROR
         record.error = str(exc)
         record.events.append({"t_s": loop.t_s, "kind": kind, "detail": str(exc)})
@@ -185,6 +166,24 @@ def run(
         _finish(scenario, ctl, record, result)
     result.interrupted = bool(caught)
     return result
+
+
+def _check_backend(hal: Hal, url: str, scenario: Scenario, realtime: bool) -> None:
+    """Refuse, before the loop, a backend that cannot run ``scenario`` as asked."""
+    if not realtime and LOCKSTEP not in hal.capabilities:
+        raise ConfigError(f"{url} runs on its own clock (no lockstep): run it with --realtime")
+    if not realtime and abs(hal.period_s - scenario.period_s) > 1e-9:
+        raise ConfigError(
+            f"{url} steps {hal.period_s * 1000:g} ms per cycle but {scenario.path} wants "
+            f"period_s = {scenario.period_s:g} s (start the device with "
+            f"--period-ms {scenario.period_s * 1000:g})"
+        )
+    physical = [f for f in scenario.faults if f.kind not in SENSOR_FAULT_KINDS]
+    if physical and not isinstance(hal, SimControl):
+        raise ConfigError(
+            f"{scenario.path}: physical fault {physical[0].kind!r} needs a simulated backend,"
+            f" not {url}"
+        )
 
 
 def _realtime(

@@ -238,20 +238,8 @@ class _GroupWriter:
                 if self._error is not None:
                     continue
                 rows, phases = item
-                parts = [
-                    np.asarray(rows[i : i + self.SLICE], dtype=np.float64)
-                    for i in range(0, len(rows), self.SLICE)
-                ]
+                cols = _in_memory(rows, phases, self.SLICE)
                 del rows
-                table = (
-                    np.concatenate(parts)
-                    if parts
-                    else np.empty((0, len(COLUMNS)), dtype=np.float64)
-                )
-                cols: dict[str, NDArray[np.float64] | list[str]] = {
-                    name: table[:, i] for i, name in enumerate(COLUMNS)
-                }
-                cols["phase"] = phases
                 arrow = _arrow_table(cols)
                 if writer is None:
                     writer = pq.ParquetWriter(str(self.path), arrow.schema, compression="zstd")
@@ -266,11 +254,22 @@ class _GroupWriter:
                     self._error = self._error or exc
 
 
-def _in_memory(rows: list[tuple[float, ...]], phases: list[str]) -> Columns:
-    if rows:
+def _in_memory(
+    rows: list[tuple[float, ...]], phases: list[str], slice_rows: int | None = None
+) -> Columns:
+    """Rows to columns; with ``slice_rows``, converted that many rows at a time (each
+    conversion holds the GIL for its whole length: a writer thread keeps them short)."""
+    if not rows:
+        table = np.empty((0, len(COLUMNS)), dtype=np.float64)
+    elif slice_rows is None:
         table = np.asarray(rows, dtype=np.float64)
     else:
-        table = np.empty((0, len(COLUMNS)), dtype=np.float64)
+        table = np.concatenate(
+            [
+                np.asarray(rows[i : i + slice_rows], dtype=np.float64)
+                for i in range(0, len(rows), slice_rows)
+            ]
+        )
     out: dict[str, NDArray[np.float64] | list[str]] = {
         name: table[:, i] for i, name in enumerate(COLUMNS)
     }

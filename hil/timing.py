@@ -26,15 +26,13 @@ from controller.types import InitialConditions
 from hil.backends import open_hal
 from hil.loop import ControlLoop
 from hil.realtime import (
+    FLOOR_SECONDS,
     LoopOverrunError,
     SchedulerRequest,
     above_floor,
     measure_floor,
     scheduled,
 )
-
-FLOOR_SECONDS = 3.0
-"""Default length of the floor measurement, s: a few thousand deadlines at 1 kHz."""
 
 
 def measure(

@@ -29,6 +29,7 @@ A vanished port, a stale link or a dead reader raise
 from __future__ import annotations
 
 import contextlib
+import enum
 import os
 import select
 import threading
@@ -63,9 +64,6 @@ _READ_SIZE = 65536
 """Bytes the reader takes per wake at most (a second of housekeeping at 921600 baud)."""
 _READ_WAIT_S = 0.05
 """Longest the reader waits in ``select`` before looking at ``closed`` again, s."""
-_MODES = frozenset(int(v) for v in m.DeviceMode)
-_EVENT_IDS = frozenset(int(v) for v in m.EventId)
-_SEVERITIES = frozenset(int(v) for v in m.Severity)
 _LAST_LOOK_S = 0.2
 """After a lockstep wait times out, how long the reader gets to catch up, s."""
 _PYSERIAL_SCHEMES = ("socket", "rfc2217", "loop", "spy", "hwgrep", "alt", "cp2110")
@@ -83,6 +81,14 @@ def split_url(url: str) -> tuple[str, dict[str, str]]:
     else:
         raise ConfigError(f"{url!r}: not a serial URL")
     return target, ours
+
+
+def _name(kind: type[enum.IntEnum], value: int) -> str:
+    """The enum member's name, or the number a device sent that the ICD does not define."""
+    try:
+        return kind(value).name
+    except ValueError:
+        return str(value)
 
 
 class _RefusedError(LinkError):
@@ -201,7 +207,7 @@ class SerialHal:
                             and msg.mode != m.DeviceMode.ACTIVE
                             and self._device_trouble is None
                         ):
-                            mode = m.DeviceMode(msg.mode).name if msg.mode in _MODES else msg.mode
+                            mode = _name(m.DeviceMode, msg.mode)
                             self._device_trouble = (
                                 f"it reports mode {mode} (fault bits 0x{msg.fault_bits:x})"
                             )
@@ -469,8 +475,8 @@ class SerialHal:
         for p in packets:
             ev = p.msg
             assert isinstance(ev, m.EventReport)
-            name = m.EventId(ev.event_id).name if ev.event_id in _EVENT_IDS else ev.event_id
-            sev = m.Severity(ev.severity).name if ev.severity in _SEVERITIES else ev.severity
+            name = _name(m.EventId, ev.event_id)
+            sev = _name(m.Severity, ev.severity)
             lines.append(f"{name} index={ev.index} value={ev.value} severity={sev}")
         return lines
 
