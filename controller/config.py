@@ -91,17 +91,29 @@ class ControllerConfig:
     capture_retries: int = 1
     """NOCAP / partial-capture retries (re-arm and re-approach) before ABORT."""
     capture_lost_s: float = 0.2
+    chaser_push_load_n: float = 800.0
+    """Compressive axial load that, held after capture, means the chaser is still thrusting.
+
+    After capture the chaser's GNC drops its thrust (the contact discrete falls,
+    DOMAIN 2a); the brake then holds the buffer and the interface load decays
+    to the damper's transients. The nominal 1.5 kN thrust held on reads
+    ~1.5 kN for as long as it lasts."""
+    chaser_push_time_s: float = 5.0
+    """How long that load must hold, s: longer than any buffering transient."""
     """Fewer than three pairs captured this long after capture counts as capture lost."""
     latch_pair_needs_both: bool = False
     """False: a petal's pair counts as captured when either latch holds (they are duplicated)."""
 
     # --- control laws: buffer ----------------------------------------------
-    damper_contact_n_s_m: float = 0.0
-    """Damper coefficient during petal guidance: off, so the ring follows the petals.
+    damper_contact_n_s_m: float = 5_000.0
+    """Damper coefficient during petal guidance, N*s/m.
 
-    At the IDSS slow corner (0.05 m/s, 11 J) the ring slides ~0.1 m across the
-    petals at ~0.1 m/s relative to the chaser; even 1 kN*s/m on the lateral and
-    tilt channels spends the closing energy before the last petal seats."""
+    The ring's lateral and tilt buffers are preloaded springs of a few kN/m
+    (DOMAIN 2a): undamped, the petals' push on the flanks throws the chaser
+    sideways through the guides and past the seat (at the maker's slow
+    corner, 0.16 m and 0.10 m/s diverging, the chaser swung to -0.12 m and
+    two latches caught, not six). Half the buffering value keeps the ring
+    compliant axially while the chaser's thrust presses it in."""
     brake_contact_n: float = 2_000.0
     """Brake slip force during petal guidance: the ring stays on its stop (slips
     above preload + 0.75 x this), so the closing momentum drives the ring into
@@ -154,8 +166,10 @@ class ControllerConfig:
     correction_brake_n: float = 1_500.0
 
     # --- RETRACTION -----------------------------------------------------------
-    retract_speed_fast_m_s: float = 0.005
-    """Retraction speed over most of the stroke (DOMAIN 4: 2-5 mm/s)."""
+    retract_speed_fast_m_s: float = 0.0022
+    """Retraction speed over most of the stroke (DOMAIN 4: 2-5 mm/s): 0.4 m in about
+    3 min, the top of DOMAIN 1's 1-3 min, so that contact -> hard lock takes the flights'
+    7 min (DOMAIN 2a [S34]) rather than 4."""
     retract_speed_slow_m_s: float = 0.0015
     """Retraction speed near the end of stroke, where the guide pins enter their sockets."""
     retract_slow_zone_m: float = 0.03
@@ -177,7 +191,10 @@ class ControllerConfig:
     ring_jam_retries: int = 1
 
     # --- LOCKING ---------------------------------------------------------------
-    hook_voltage_close_v: float = 27.0
+    hook_voltage_close_v: float = 22.0
+    """Closing voltage of a set: about 3 min from open to preload (DOMAIN 1: locking
+    2-4 min; with the retraction this paces contact -> hard lock near the flights' 7 min,
+    DOMAIN 2a [S34])."""
     hook_voltage_slow_v: float = 18.0
     """Voltage of a set whose spread is growing (lets the lagging hooks catch up).
 

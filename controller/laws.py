@@ -150,17 +150,24 @@ def hold_command(seq: int, latch_arm: bool = False) -> ActuatorCommand:
     return ActuatorCommand(seq=seq, latch_arm=latch_arm)
 
 
-def contact_command(seq: int, cfg: ControllerConfig) -> ActuatorCommand:
-    """Petal guidance: a compliant ring so the petals can slide it into line."""
+def contact_command(seq: int, cfg: ControllerConfig, reported: bool = False) -> ActuatorCommand:
+    """Petal guidance: a compliant ring so the petals can slide it into line.
+
+    ``reported`` raises the contact discrete to the chaser's GNC, which then
+    pushes after its delay (DOMAIN 2a): from CONTACT until every pair holds.
+    """
     return ActuatorCommand(
         seq=seq,
         damper_n_s_m=cfg.damper_contact_n_s_m,
         brake_slip_n=cfg.brake_contact_n,
         latch_arm=True,
+        contact_reported=reported,
     )
 
 
-def buffering_command(seq: int, frame: SensorFrame, cfg: ControllerConfig) -> ActuatorCommand:
+def buffering_command(
+    seq: int, frame: SensorFrame, cfg: ControllerConfig, reported: bool = False
+) -> ActuatorCommand:
     """Capture and buffering: dampers high (asymmetric), brake scheduled, latches kept armed.
 
     The drive's switched centring (:func:`centring_dissipates`) runs from capture
@@ -171,12 +178,12 @@ def buffering_command(seq: int, frame: SensorFrame, cfg: ControllerConfig) -> Ac
     set-points stay: damping or centring then would stop the last petal.
     """
     if pairs_captured(frame.latch_captured, cfg.latch_pair_needs_both) < 3:
-        return contact_command(seq, cfg)
+        return contact_command(seq, cfg, reported)
     return ActuatorCommand(
         seq=seq,
         damper_n_s_m=damper_coefficient(frame.ring_speed_m_s, cfg),
         brake_slip_n=brake_slip_force(frame, cfg),
-        ring_centring=centring_dissipates(frame, cfg),
+        ring_centring=True,
         latch_arm=True,
     )
 

@@ -60,6 +60,7 @@ class Memory:
         self.capture_window_t0_s = 0.0
         self.motion_v_m_s = -1.0
         self.motion_w_rad_s = -1.0
+        self.push_since_s = -1.0
 
     def emit(self, kind: str, detail: str) -> None:
         """Record an event stamped with ``t_s``; beyond MAX_EVENTS the oldest is dropped."""
@@ -111,6 +112,7 @@ class Memory:
     def reset_motion_filter(self, ev: EventData) -> None:
         self.motion_v_m_s = -1.0
         self.motion_w_rad_s = -1.0
+        self.push_since_s = -1.0
 
     def reset_hook_sets(self, ev: EventData) -> None:
         self.sets = [laws.HookSetState(0), laws.HookSetState(1)]

@@ -101,6 +101,7 @@ GUARDS: dict[str, str] = {
     "capture_complete": "three latch pairs holding",
     "capture_timed_out": "T_cap (capture_timeout_s) passed since contact",
     "latches_lost": "under three latch pairs holding for capture_lost_s",
+    "chaser_pushing": "compressive axial load held above chaser_push_load_n for chaser_push_time_s",
     "motion_damped": "filtered motion within the buffer limits for residual_hold_s",
     "attenuation_timed_out": "T_att (attenuation_timeout_s) passed",
     "ring_centred": "ring centred with low residual motion for centred_hold_s",
@@ -147,6 +148,7 @@ CAUSES: dict[str, str] = {
     "prep_timeout": "mechanism not ready within ready_prep_timeout_s",
     "approach_timeout": "no contact within approach_timeout_s",
     "capture_timeout": "no full capture within T_cap of contact",
+    "chaser_push": "the chaser kept thrusting after capture",
     "capture_lost": "fewer than three latch pairs holding after capture",
     "attenuation_timeout": "relative motion not damped within T_att",
     "correction_timeout": "ring not centred within correction_timeout_s",
@@ -290,6 +292,14 @@ TRANSITIONS: list[dict[str, Any]] = [
         "source": [P.BUFFERING, P.CORRECTION, P.RETRACTION],
         "dest": P.ABORT,
         "conditions": ["latches_lost"],
+    },
+    # the chaser keeps thrusting after capture: hold everything (SAFE keeps the latches,
+    # brake and dampers on); releasing would let it ram the station
+    {
+        "trigger": "chaser_push",
+        "source": [P.BUFFERING, P.CORRECTION, P.RETRACTION],
+        "dest": P.SAFE,
+        "conditions": ["chaser_pushing"],
     },
     {
         "trigger": "damped",

@@ -133,6 +133,10 @@ class ActuatorCommand:
     latches still hold the ring. Closed in the safe state, and never open
     together with the tunnel valve (that would vent the cabin).
     """
+    contact_reported: bool = False
+    """Tell the chaser's GNC that the mechanism has contact (a discrete): after its delay the
+    chaser pushes axially until this drops at capture (DOMAIN 2a, Apollo-Soyuz [S14 p.234]).
+    False in the safe state: a mechanism that has lost its controller never asks for thrust."""
 
     def as_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -214,5 +218,8 @@ PLANT_FAULT_KINDS = frozenset(
         "seal_leak",  # extra leak of `value` kg/s out of the cavity between the seals
         "unlock_fail",  # hook set `index` cannot open (hooks stuck closed)
         "power_loss",  # bus voltage drops to `value` V; motors stop
+        "thrust_none",  # the chaser's jets do not fire after contact is reported
+        "thrust_late",  # the chaser fires `value` s later than its nominal delay
+        "thrust_stuck",  # the chaser's thrust does not stop (ignores capture and its burn limit)
     }
 )

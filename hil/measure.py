@@ -9,9 +9,22 @@ Each is ``None`` when the run never got to the point where it is defined
 * ``peak_axial_load_n`` / ``peak_lateral_load_n``: largest magnitude of the
   measured interface loads over the run (model truth where the backend has
   it, since sensor noise would inflate a peak).
-* ``energy_dissipated_fraction_10s``: energy dissipated in the 10 s after
-  capture over the relative kinetic energy at capture (capped at 1; the
-  springs' stored energy is not counted as dissipated).
+* ``energy_dissipated_fraction_10s`` (DOMAIN 2a, never capped): ``1 - R / E0``
+  with ``E0`` the relative kinetic energy at first contact (the first sample
+  the model reports contact; the CONTACT entry on a backend without truth
+  has no energies, so the value is null there) and ``R`` the kinetic energy
+  at capture + 10 s plus the buffers' stored energy then above their settled
+  equilibrium (the stored energy at RETRACTION entry, when the controller has
+  found the motion damped and the ring centred; without a retraction, the
+  least stored energy from capture to the end of the run). Energy put in by
+  actuators is not dissipation: a run whose motion grew reads below 0.
+* ``actuator_work_fraction_10s``: work done by the actuators (drive,
+  centring, hooks, the chaser's thrust) from capture to capture + 10 s, over
+  ``E0``. DOMAIN 2a: buffering must not be done by pumping energy in.
+* ``energy_ledger_error_fraction``: how far the ledger (kinetic + stored +
+  every dissipation bucket - actuator work) moved from first contact to
+  capture + 10 s, over ``E0``; the model's energy bookkeeping, closed from
+  the telemetry file alone.
 * ``residual_rel_speed_m_s``: |relative velocity| at the first RETRACTION entry.
 * ``hook_sync_spread_max``: largest spread (max - min) of the hook positions
   within one set while LOCKING, as a fraction of stroke, over the sets that
@@ -41,6 +54,8 @@ UNITS: dict[str, str] = {
     "peak_axial_load_n": "N",
     "peak_lateral_load_n": "N",
     "energy_dissipated_fraction_10s": "1",
+    "actuator_work_fraction_10s": "1",
+    "energy_ledger_error_fraction": "1",
     "residual_rel_speed_m_s": "m/s",
     "hook_sync_spread_max": "1",
     "hook_preload_min_n": "N",
@@ -76,6 +91,39 @@ def _peak(cols: Columns, truth_name: str, sensed_name: str) -> float | None:
     return None
 
 
+def _energy(
+    cols: Columns,
+    t: NDArray[np.float64],
+    t_contact: float,
+    t_capture: float,
+    t_retract: float | None,
+) -> dict[str, float | None]:
+    """The three energy measurements of DOMAIN 2a (module docstring); {} without truth."""
+    ke = _col(cols, "energy_kinetic_j")
+    stored = _col(cols, "energy_stored_j")
+    work = _col(cols, "energy_actuator_work_j")
+    contact = _col(cols, "true_in_contact")
+    touching = np.flatnonzero(contact > 0.5)
+    i0 = int(touching[0]) if touching.size else _index_at(t, t_contact)
+    ic = _index_at(t, t_capture)
+    i1 = _index_at(t, t_capture + 10.0)
+    e0 = float(ke[i0])
+    if not (math.isfinite(e0) and e0 > 0.0 and math.isfinite(float(ke[i1]))):
+        return {}
+    if t_retract is not None:
+        settled = float(stored[_index_at(t, t_retract)])
+    else:
+        settled = float(np.min(stored[ic:]))
+    residual = float(ke[i1]) + max(0.0, float(stored[i1]) - settled)
+    dissipated = _col(cols, "energy_dissipated_j") + _col(cols, "energy_dissipated_other_j")
+    ledger = ke + stored + dissipated - work
+    return {
+        "energy_dissipated_fraction_10s": 1.0 - residual / e0,
+        "actuator_work_fraction_10s": float(work[i1] - work[ic]) / e0,
+        "energy_ledger_error_fraction": abs(float(ledger[i1] - ledger[i0])) / e0,
+    }
+
+
 def compute(cols: Columns, phases: Sequence[tuple[str, float]]) -> dict[str, float | None]:
     """All contract measurements for one run (see the module docstring)."""
     out: dict[str, float | None] = dict.fromkeys(UNITS)
@@ -99,13 +147,8 @@ def compute(cols: Columns, phases: Sequence[tuple[str, float]]) -> dict[str, flo
             out["capture_time_after_contact_s"] = t_capture - t_contact
         if t_seal is not None:
             out["contact_to_hard_lock_s"] = t_seal - t_contact
-    if t_capture is not None:
-        ke = _col(cols, "energy_kinetic_j")
-        diss = _col(cols, "energy_dissipated_j")
-        i0 = _index_at(t, t_capture)
-        i1 = _index_at(t, t_capture + 10.0)
-        if t[-1] >= t_capture + 10.0 and math.isfinite(ke[i0]) and ke[i0] > 0:
-            out["energy_dissipated_fraction_10s"] = float(min(1.0, (diss[i1] - diss[i0]) / ke[i0]))
+    if t_contact is not None and t_capture is not None and t[-1] >= t_capture + 10.0:
+        out.update(_energy(cols, t, t_contact, t_capture, t_retract))
     if t_retract is not None:
         out["residual_rel_speed_m_s"] = float(np.linalg.norm(vel[_index_at(t, t_retract)]))
     if t_lock is not None:

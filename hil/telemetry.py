@@ -45,6 +45,11 @@ COLUMNS: tuple[str, ...] = (
     "energy_actuator_work_j",
     "true_axial_load_n",
     "true_lateral_load_n",
+    "energy_dissipated_other_j",
+    "energy_thrust_work_j",
+    "true_in_contact",
+    "chaser_thrust_n",
+    "ring_stop_hits",
     "ring_extension_m",
     "ring_lateral_m_y",
     "ring_lateral_m_z",
@@ -69,9 +74,10 @@ COLUMNS: tuple[str, ...] = (
     "cmd_tunnel_valve_open",
     "cmd_tunnel_vent_open",
     "cmd_pushrods_fire",
+    "cmd_contact_reported",
 )
 
-_NAN_TRUTH = (math.nan,) * 9
+_NAN_TRUTH = (math.nan,) * 14
 
 
 Columns = Mapping[str, "NDArray[np.float64] | list[str]"]
@@ -148,6 +154,11 @@ class TelemetryRecorder:
                 truth.extra.get("energy_actuator_work_j", math.nan),
                 truth.axial_load_n,
                 truth.lateral_load_n,
+                truth.extra.get("energy_dissipated_other_j", math.nan),
+                truth.extra.get("energy_thrust_work_j", math.nan),
+                1.0 if truth.in_contact else 0.0,
+                truth.extra.get("thrust_n", math.nan),
+                truth.extra.get("ring_stop_hits", math.nan),
             )
         self._rows.append(
             (
@@ -179,6 +190,7 @@ class TelemetryRecorder:
                 cmd.tunnel_valve_open,
                 cmd.tunnel_vent_open,
                 cmd.pushrods_fire,
+                cmd.contact_reported,
             )
         )
         self._phases.append(phase)

@@ -70,6 +70,7 @@ def free_state(p: np.ndarray, ic: InitialConditions) -> np.ndarray:
     x[oR + 6 : oR + 10] = qc
     x[oR + 10 : oR + 13] = R.T @ om
     x[L.X_NUT] = d
+    x[L.X_THR_T] = -1.0  # the chaser's GNC waits for a contact report
     x[L.X_P_CAV] = 0.0
     x[L.X_P_TUN] = 0.0
     return x

@@ -83,6 +83,12 @@ X_HOOK_ENG = _x.take(12)  # hook is clamping (0/1)
 X_MIN_GAP = _x.take()  # smallest structural gap, m
 X_PR_GAP = _x.take(4)  # structural gap at each push-rod, m
 X_CENT = _x.take(4)  # centring actuator output (lagged): lat y, z (N), tilt y, z (N m)
+X_THR_T = _x.take()  # chaser GNC: time since the mechanism reported contact, s (-1 = idle)
+X_THR_BURN = _x.take()  # chaser GNC: thrust time spent on this contact, s
+X_THRUST = _x.take()  # chaser axial thrust now, N (output of the last step)
+X_W_THRUST = _x.take()  # work done by the chaser's thrust (part of X_W_ACT), J
+X_STOP_HITS = _x.take()  # steps with the ring on a lateral or tilt stop (event counter)
+X_LATCH_RIDE = _x.take(6)  # latch tongue riding its catch's ramp (0/1)
 NX = _x.size
 
 # ---------------------------------------------------------------- commands U (ActuatorCommand)
@@ -98,6 +104,7 @@ U_SEAL_VALVE = _u.take()  # seal cavity fill valve open (0/1)
 U_TUNNEL_VALVE = _u.take()  # tunnel fill valve open (0/1)
 U_PUSHRODS = _u.take()  # push-rods fired (0/1)
 U_TUNNEL_VENT = _u.take()  # tunnel vent valve (to vacuum) open (0/1)
+U_CONTACT = _u.take()  # contact reported to the chaser's GNC (0/1): it pushes after a delay
 NU = _u.size
 
 # ---------------------------------------------------------------- faults F
@@ -112,6 +119,9 @@ F_DRIVE_JAM = _f.take()  # flag
 F_SEAL_LEAK = _f.take()  # extra leak out of the cavity, kg/s
 F_UNLOCK_FAIL = _f.take(2)  # flags
 F_BUS_V = _f.take()  # bus voltage override, V; NaN = nominal
+F_THRUST_SCALE = _f.take()  # chaser thrust magnitude factor, 1.0 = healthy (0 = no thrust)
+F_THRUST_DELAY = _f.take()  # extra delay before the chaser fires, s (late thrust)
+F_THRUST_STUCK = _f.take()  # flag: thrust does not stop (ignores capture and its burn limit)
 NF = _f.size
 
 # ---------------------------------------------------------------- sensors (SensorFrame order)
@@ -167,6 +177,9 @@ T_PEAK_AX = _t.take()
 T_PEAK_LAT = _t.take()
 T_MIN_GAP = _t.take()
 T_RING_EXT = _t.take()
+T_W_THRUST = _t.take()
+T_THRUST = _t.take()
+T_STOP_HITS = _t.take()
 NT = _t.size
 
 # ---------------------------------------------------------------- parameters P (Preset.to_params)
@@ -304,7 +317,18 @@ P_RETRACT_TOL = _p.take()  # sensors.retracted_tolerance_m
 P_KSOFT = _p.take()  # hook over-centre (stroke end) stiffness, N per unit stroke
 P_C_TVENT = _p.take()  # tunnel vent orifice conductance to vacuum, kg/(s Pa)
 P_C_TOPEN = _p.take()  # tunnel to space through an unsealed (opened) joint, kg/(s Pa)
-_p.take(3)  # spare
+P_FLAT0 = _p.take()  # buffer.lateral_preload_n
+P_MTILT0 = _p.take()  # buffer.tilt_preload_n_m
+P_LAT_STOP = _p.take()  # buffer.lateral_stop_m
+P_TILT_STOP = _p.take()  # buffer.tilt_stop_rad (from tilt_stop_deg)
+P_KLSTOP = _p.take()  # buffer.lateral_stop_stiffness_n_m
+P_PRELOAD_EPS = _p.take()  # buffer.preload_smoothing_m: width over which a preload builds up
+P_LATCH_F = _p.take()  # latch.engagement_force_n: a tongue's push-back while on its ramp
+P_LATCH_RAMP = _p.take()  # latch.ramp_height_m: axial length of the ramp above the play
+P_THR_F = _p.take()  # chaser.thrust_n
+P_THR_DELAY = _p.take()  # chaser.thrust_delay_s
+P_THR_MAX = _p.take()  # chaser.thrust_max_s
+P_MTOT = _p.take()  # station + chaser + ring mass, kg (the thrust's frame is the centre of mass)
 # per-element geometry (cos, sin of the angle about x) and per-hook rigging
 P_PETAL_C = _p.take(3)
 P_PETAL_S = _p.take(3)
@@ -357,5 +381,8 @@ W_EXT = _w.take()  # ring extension, m
 W_LAT = _w.take(2)  # ring lateral offset, m
 W_TILT = _w.take(2)  # ring tilt, rad
 W_CENT = _w.take(4)  # centring targets: lat y, z (N), tilt y, z (N m)
-_w.take()  # spare
+W_THR = _w.take(3)  # chaser thrust, world N (applied in the centre-of-mass frame)
+W_THR_P0 = _w.take()  # the thrust's power at the start of the step, W
+W_STOP = _w.take()  # the ring is on a lateral or tilt stop (0/1)
+W_LATCH_U = _w.take(6)  # stored energy of each latch tongue riding its catch, J
 NW = _w.size

@@ -160,6 +160,7 @@ def command_vector(cmd: ActuatorCommand, out: np.ndarray | None = None) -> np.nd
     u[L.U_TUNNEL_VALVE] = 1.0 if cmd.tunnel_valve_open else 0.0
     u[L.U_PUSHRODS] = 1.0 if cmd.pushrods_fire else 0.0
     u[L.U_TUNNEL_VENT] = 1.0 if cmd.tunnel_vent_open else 0.0
+    u[L.U_CONTACT] = 1.0 if cmd.contact_reported else 0.0
     return u
 
 
@@ -169,6 +170,7 @@ def _healthy_faults() -> np.ndarray:
     f[L.F_DAMPER_SCALE] = 1.0
     f[L.F_BRAKE_SCALE] = 1.0
     f[L.F_BUS_V] = np.nan
+    f[L.F_THRUST_SCALE] = 1.0
     return f
 
 
@@ -317,6 +319,7 @@ class BatchPlant:
             "dissipated_contact_j": t[:, L.T_D_CONTACT],
             "dissipated_other_j": t[:, L.T_D_OTHER],
             "actuator_work_j": t[:, L.T_W_ACT],
+            "thrust_work_j": t[:, L.T_W_THRUST],
             "total_j": t[:, L.T_KE]
             + t[:, L.T_STORED]
             + t[:, L.T_D_DAMP]
@@ -404,6 +407,9 @@ class BatchPlant:
                 "peak_lateral_load_n": t[L.T_PEAK_LAT],
                 "min_structural_gap_m": t[L.T_MIN_GAP],
                 "ring_extension_m": t[L.T_RING_EXT],
+                "energy_thrust_work_j": t[L.T_W_THRUST],
+                "thrust_n": t[L.T_THRUST],
+                "ring_stop_hits": t[L.T_STOP_HITS],
             },
         )
 
@@ -475,6 +481,12 @@ def _inject(f: np.ndarray, x: np.ndarray, fault: PlantFault, active: bool) -> No
         f[L.F_SEAL_LEAK] = max(0.0, fault.value) if active else 0.0
     elif kind == "unlock_fail":
         f[L.F_UNLOCK_FAIL + index(N_HOOK_SETS)] = 1.0 if active else 0.0
+    elif kind == "thrust_none":
+        f[L.F_THRUST_SCALE] = 0.0 if active else 1.0
+    elif kind == "thrust_late":
+        f[L.F_THRUST_DELAY] = max(0.0, fault.value) if active else 0.0
+    elif kind == "thrust_stuck":
+        f[L.F_THRUST_STUCK] = 1.0 if active else 0.0
     else:  # power_loss
         f[L.F_BUS_V] = max(0.0, fault.value) if active else np.nan
 

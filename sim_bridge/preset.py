@@ -77,6 +77,12 @@ _SPEC: dict[str, tuple[int, float, float]] = {
     "buffer.tilt_stiffness_n_m_rad": (0, *_NONNEG),
     "buffer.roll_stiffness_n_m_rad": (0, *_NONNEG),
     "buffer.roll_damping_n_m_s_rad": (0, *_NONNEG),
+    "buffer.lateral_preload_n": (0, *_NONNEG),
+    "buffer.tilt_preload_n_m": (0, *_NONNEG),
+    "buffer.lateral_stop_m": (0, 0.01, 1.0),
+    "buffer.tilt_stop_deg": (0, 0.5, 45.0),
+    "buffer.lateral_stop_stiffness_n_m": (0, *_POS),
+    "buffer.preload_smoothing_m": (0, 1e-5, 0.05),
     "damper.max_coefficient_n_s_m": (0, *_NONNEG),
     "damper.lag_s": (0, *_POS),
     "damper.lateral_ratio": (0, *_NONNEG),
@@ -91,6 +97,18 @@ _SPEC: dict[str, tuple[int, float, float]] = {
     "latch.lateral_tolerance_m": (0, *_POS),
     "latch.alignment_gap_m": (0, *_POS),
     "latch.alignment_tolerance_m": (0, *_NONNEG),
+    "latch.engagement_force_n": (0, *_NONNEG),
+    "latch.ramp_height_m": (0, 0.0, 0.05),
+    "chaser.thrust_n": (0, *_NONNEG),
+    "chaser.thrust_delay_s": (0, *_NONNEG),
+    "chaser.thrust_max_s": (0, *_NONNEG),
+    "envelope.closing_speed_m_s": (2, 0.0, 1.0),
+    "envelope.lateral_offset_max_m": (0, *_NONNEG),
+    "envelope.lateral_rate_max_m_s": (0, *_NONNEG),
+    "envelope.pitch_yaw_max_deg": (0, 0.0, 45.0),
+    "envelope.roll_max_deg": (0, 0.0, 45.0),
+    "envelope.angular_rate_max_deg_s": (0, 0.0, 10.0),
+    "envelope.axial_force_max_n": (0, *_POS),
     "drive.max_speed_m_s": (0, *_POS),
     "drive.lag_s": (0, *_POS),
     "drive.current_per_force_a_n": (0, *_NONNEG),
@@ -325,6 +343,18 @@ def _params(ps: Preset, dt: float) -> np.ndarray:
     p[L.P_KTILT] = g("buffer.tilt_stiffness_n_m_rad")
     p[L.P_KROLL] = g("buffer.roll_stiffness_n_m_rad")
     p[L.P_CROLL] = g("buffer.roll_damping_n_m_s_rad")
+    p[L.P_FLAT0] = g("buffer.lateral_preload_n")
+    p[L.P_MTILT0] = g("buffer.tilt_preload_n_m")
+    p[L.P_LAT_STOP] = g("buffer.lateral_stop_m")
+    p[L.P_TILT_STOP] = math.radians(g("buffer.tilt_stop_deg"))
+    p[L.P_KLSTOP] = g("buffer.lateral_stop_stiffness_n_m")
+    p[L.P_PRELOAD_EPS] = g("buffer.preload_smoothing_m")
+    p[L.P_LATCH_F] = g("latch.engagement_force_n")
+    p[L.P_LATCH_RAMP] = g("latch.ramp_height_m")
+    p[L.P_THR_F] = g("chaser.thrust_n")
+    p[L.P_THR_DELAY] = g("chaser.thrust_delay_s")
+    p[L.P_THR_MAX] = g("chaser.thrust_max_s")
+    p[L.P_MTOT] = g("vehicles.station_mass_kg") + g("vehicles.chaser_mass_kg") + g("ring.mass_kg")
     p[L.P_CMAX] = g("damper.max_coefficient_n_s_m")
     p[L.P_DAMP_ALPHA] = 1.0 - math.exp(-dt / g("damper.lag_s"))
     p[L.P_CLAT_R] = g("damper.lateral_ratio")

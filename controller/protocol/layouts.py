@@ -67,6 +67,7 @@ def _sp_values(sp: m.SetPoints) -> tuple[int, ...]:
         | (16 if c.tunnel_valve_open else 0)
         | (32 if c.pushrods_fire else 0)
         | (64 if c.tunnel_vent_open else 0)
+        | (128 if c.contact_reported else 0)
     )
     s = _SAFE
     return (
@@ -96,6 +97,7 @@ def _sp_message(v: tuple[Any, ...]) -> m.SetPoints:
             tunnel_valve_open=bool(fl & 16),
             pushrods_fire=bool(fl & 32),
             tunnel_vent_open=bool(fl & 64),
+            contact_reported=bool(fl & 128),
         )
     )
 

@@ -59,6 +59,10 @@ class Cycle(Protocol):
     """Low-passed |v_rel|, m/s; negative until the first sample after CONTACT entry."""
     motion_w_rad_s: float
     """Low-passed |omega_rel|, rad/s."""
+    push_since_s: float
+    """Clock since the axial load has stayed above ``chaser_push_load_n``, s; negative when
+    it is below. Kept across BUFFERING, CORRECTION and RETRACTION: a push that outlasts
+    a phase change is still one push."""
 
     @property
     def pt(self) -> float:

@@ -28,7 +28,9 @@ the forward stops for ``ring_reequalise_s`` (REEQUALISE), then retract
 again, ``ring_jam_retries`` times; a further jam is ``ring_jam_confirmed``.
 
 From BUFFERING on, fewer than three latch pairs for ``capture_lost_s`` is
-``latches_lost``.
+``latches_lost``, and a compressive axial load held above
+``chaser_push_load_n`` for ``chaser_push_time_s`` is ``chaser_pushing``: the
+chaser's thrust did not stop at capture (DOMAIN 2a).
 """
 
 from __future__ import annotations
@@ -120,7 +122,7 @@ class Contact(Procedure):
 
     def run(self, c: Cycle, f: SensorFrame) -> ActuatorCommand:
         self.watch(c, f)
-        return laws.contact_command(c.seq, c.cfg)
+        return laws.contact_command(c.seq, c.cfg, reported=True)
 
 
 @dataclass(slots=True)
@@ -129,7 +131,7 @@ class Capture(Contact):
 
     def run(self, c: Cycle, f: SensorFrame) -> ActuatorCommand:
         self.watch(c, f)
-        return laws.buffering_command(c.seq, f, c.cfg)
+        return laws.buffering_command(c.seq, f, c.cfg, reported=True)
 
 
 @dataclass(slots=True)
@@ -139,11 +141,20 @@ class Captured(Procedure):
     lost_t_s: float | None = None
     """Phase time fewer than three pairs started holding, s."""
     latches_lost: bool = False
+    chaser_pushing: bool = False
     ok_t_s: float | None = None
     """Phase time the held condition became true, s (:meth:`held`)."""
 
     def watch_capture(self, c: Cycle, f: SensorFrame) -> None:
-        """Capture lost: fewer than three pairs holding for ``capture_lost_s``."""
+        """Capture lost: fewer than three pairs holding for ``capture_lost_s``. Chaser
+        pushing: compression above ``chaser_push_load_n`` for ``chaser_push_time_s``."""
+        if f.axial_load_n >= c.cfg.chaser_push_load_n:
+            if c.push_since_s < 0.0:
+                c.push_since_s = c.clock_s
+            self.chaser_pushing = c.clock_s - c.push_since_s >= c.cfg.chaser_push_time_s
+        else:
+            c.push_since_s = -1.0
+            self.chaser_pushing = False
         if laws.pairs_captured(f.latch_captured, c.cfg.latch_pair_needs_both) < 3:
             if self.lost_t_s is None:
                 self.lost_t_s = c.pt

@@ -7,10 +7,15 @@ drive nut, so the nut's position sets the spring's far end. The EM damper
 forces are lagged states (first-order, ``P_DAMP_ALPHA`` per step) so that the
 damping of the light ring stays stable at the step. The friction brake is the
 drive's slip clutch: Karnopp stick/slip between ring and nut, with different
-compression and return levels.
+compression and return levels. The lateral and tilt buffers are preloaded
+springs with hard stops (DOMAIN 2a [S14 p.65, 98]): the ring moves over a
+wide range under small forces, but inclining it takes hundreds of newtons at
+once and kilonewtons at a few degrees; a stop hit raises ``W_STOP``.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -33,13 +38,20 @@ from sim_bridge._layout import (
     P_DAMP_ALPHA,
     P_DT,
     P_F0,
+    P_FLAT0,
     P_KAX,
     P_KLAT,
+    P_KLSTOP,
     P_KROLL,
     P_KSTOP,
     P_KTILT,
+    P_LAT_STOP,
     P_MC,
     P_MR,
+    P_MTILT0,
+    P_PRELOAD_EPS,
+    P_RF,
+    P_TILT_STOP,
     P_VTOL,
     U_BRAKE,
     U_DAMPER,
@@ -51,6 +63,7 @@ from sim_bridge._layout import (
     W_LAT,
     W_OMEGA,
     W_RATES,
+    W_STOP,
     W_TILT,
     W_U,
     W_VB,
@@ -77,6 +90,30 @@ def ring_load(
         x, w, bucket, B_RING, B_CHASER, fw[0], fw[1], fw[2], mw[0], mw[1], mw[2],
         x[oR], x[oR + 1], x[oR + 2],
     )  # fmt: skip
+
+
+@kernel
+def preloaded(d: float, k: float, f0: float, eps: float) -> tuple[float, float]:
+    """Restoring force (or moment) of a preloaded spring at deflection ``d`` and its energy.
+
+    ``-(f0 tanh(d / eps) + k d)``: the preload ``f0`` acts at once beyond a
+    deflection of a few ``eps`` (a real linkage's preloaded spring has a
+    dead band; the tanh keeps the force continuous for the integrator). The
+    energy is the exact integral, ``f0 eps log cosh(d / eps) + k d^2 / 2``.
+    """
+    z = abs(d) / eps
+    lc = z + math.log1p(math.exp(-2.0 * z)) - math.log(2.0)
+    return -(f0 * math.tanh(d / eps) + k * d), f0 * eps * lc + 0.5 * k * d * d
+
+
+@kernel
+def on_stop(a: float, b: float, limit: float, k: float) -> tuple[float, float, float]:
+    """Stop of a two-axis stroke: restoring components and energy when ``|(a, b)| > limit``."""
+    r = math.sqrt(a * a + b * b)
+    if r <= limit:
+        return 0.0, 0.0, 0.0
+    pen = r - limit
+    return -k * pen * a / r, -k * pen * b / r, 0.5 * k * pen * pen
 
 
 @kernel
@@ -138,16 +175,25 @@ def buffer_forces(
         fs = p[P_F0] + p[P_KSTOP] * dl
         w[W_U] += p[P_F0] * dl + 0.5 * p[P_KSTOP] * dl * dl
     w[W_FS] = fs
-    fy = -p[P_KLAT] * rl[1]
-    fz = -p[P_KLAT] * rl[2]
-    my = -p[P_KTILT] * thy * qw
-    mz = -p[P_KTILT] * thz * qw
+    # lateral and tilt buffers: preloaded springs (the preload builds up over P_PRELOAD_EPS)
+    # with hard stops on the radial lateral offset and on the tilt magnitude
+    eps = p[P_PRELOAD_EPS]
+    eps_t = eps / p[P_RF]
+    fy, uy = preloaded(rl[1], p[P_KLAT], p[P_FLAT0], eps)
+    fz, uz = preloaded(rl[2], p[P_KLAT], p[P_FLAT0], eps)
+    my, vy = preloaded(thy, p[P_KTILT], p[P_MTILT0], eps_t)
+    mz, vz = preloaded(thz, p[P_KTILT], p[P_MTILT0], eps_t)
+    w[W_U] += uy + uz + vy + vz
+    sy, sz, su = on_stop(rl[1], rl[2], p[P_LAT_STOP], p[P_KLSTOP])
+    ty, tz, tu = on_stop(thy, thz, p[P_TILT_STOP], p[P_KLSTOP] * p[P_RF] * p[P_RF])
+    w[W_U] += su + tu
+    w[W_STOP] = 1.0 if (su > 0.0 or tu > 0.0) else 0.0
+    fy += sy
+    fz += sz
+    my = (my + ty) * qw
+    mz = (mz + tz) * qw
     mx = -p[P_KROLL] * thx * qw
-    w[W_U] += 0.5 * (
-        p[P_KLAT] * (rl[1] * rl[1] + rl[2] * rl[2])
-        + p[P_KTILT] * (thy * thy + thz * thz)
-        + p[P_KROLL] * thx * thx
-    )
+    w[W_U] += 0.5 * p[P_KROLL] * thx * thx
     fw = rot(RC, -fs, fy, fz)
     apply(x, w, B_RING, B_CHASER, fw[0], fw[1], fw[2], x[oR], x[oR + 1], x[oR + 2])
     mw = rot(RC, mx, my, mz)

@@ -3,10 +3,11 @@
 The nut moves the far end of the buffer spring and brake, so extending,
 holding and retracting the ring all go through them. Centring is a
 force-limited PD pull of the ring's lateral offset and tilt back to the
-chaser axis; its output goes through the drive's lag (state ``X_CENT``):
-without the lag the damping term would act on the light ring within one
-step and be unstable at 1 ms. A jammed drive or a bus below the drive's
-minimum voltage stops both.
+chaser axis that cannot drive the ring faster than the screws move
+(equalisation to symmetric stops, DOMAIN 2a [S14 p.65]); its output goes
+through the drive's lag (state ``X_CENT``): without the lag the damping
+term would act on the light ring within one step and be unstable at 1 ms.
+A jammed drive or a bus below the drive's minimum voltage stops both.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from sim_bridge._layout import (
     P_KCENT,
     P_KCENT_T,
     P_MCENT,
+    P_RF,
     P_V_MIN_BUS,
     P_VMAX,
     U_CENTRING,
@@ -67,6 +69,21 @@ def drive_available(p: np.ndarray, f: np.ndarray) -> bool:
 
 
 @kernel
+def drive_limited(target: float, limit: float, rate: float, rate_max: float) -> float:
+    """Centring output on one axis: the target clipped to the drive's force ``limit``, and
+    nothing that would push the ring along faster than the screws can follow (``rate_max``).
+
+    Equalisation drives the ball screws towards their symmetric stops [S14 p.65]: it can
+    hold and brake the ring at any force up to its limit, but it can only drive it at
+    screw speed, so it is not a free source of energy.
+    """
+    out = clip(target, -limit, limit)
+    if out * rate > 0.0 and abs(rate) > rate_max:
+        return 0.0
+    return out
+
+
+@kernel
 def centring_forces(
     x: np.ndarray,
     p: np.ndarray,
@@ -81,15 +98,28 @@ def centring_forces(
     drive's limit. The applied output is recorded as actuator work.
     """
     if u[U_CENTRING] > 0.5 and drive_ok:
-        w[W_CENT] = clip(-p[P_KCENT] * w[W_LAT] - p[P_CCENT] * w[W_RATES], -p[P_FCENT], p[P_FCENT])
-        w[W_CENT + 1] = clip(
-            -p[P_KCENT] * w[W_LAT + 1] - p[P_CCENT] * w[W_RATES + 1], -p[P_FCENT], p[P_FCENT]
+        vmax = p[P_VMAX]
+        wmax = p[P_VMAX] / p[P_RF]
+        w[W_CENT] = drive_limited(
+            -p[P_KCENT] * w[W_LAT] - p[P_CCENT] * w[W_RATES], p[P_FCENT], w[W_RATES], vmax
         )
-        w[W_CENT + 2] = clip(
-            -p[P_KCENT_T] * w[W_TILT] - p[P_CCENT_T] * w[W_RATES + 2], -p[P_MCENT], p[P_MCENT]
+        w[W_CENT + 1] = drive_limited(
+            -p[P_KCENT] * w[W_LAT + 1] - p[P_CCENT] * w[W_RATES + 1],
+            p[P_FCENT],
+            w[W_RATES + 1],
+            vmax,
         )
-        w[W_CENT + 3] = clip(
-            -p[P_KCENT_T] * w[W_TILT + 1] - p[P_CCENT_T] * w[W_RATES + 3], -p[P_MCENT], p[P_MCENT]
+        w[W_CENT + 2] = drive_limited(
+            -p[P_KCENT_T] * w[W_TILT] - p[P_CCENT_T] * w[W_RATES + 2],
+            p[P_MCENT],
+            w[W_RATES + 2],
+            wmax,
+        )
+        w[W_CENT + 3] = drive_limited(
+            -p[P_KCENT_T] * w[W_TILT + 1] - p[P_CCENT_T] * w[W_RATES + 3],
+            p[P_MCENT],
+            w[W_RATES + 3],
+            wmax,
         )
     if x[X_CENT] != 0.0 or x[X_CENT + 1] != 0.0 or x[X_CENT + 2] != 0.0 or x[X_CENT + 3] != 0.0:
         cent_f = (0.0, x[X_CENT], x[X_CENT + 1])

@@ -5,6 +5,16 @@ petal's alignment sensor is made, the ring face is within the latch play of
 the passive face and the lateral error is within the engagement tolerance.
 An engaged latch is a stiff spring (``P_KL``, N/m) beyond about 1 mm of free
 play axially, a lateral catch beyond the tolerance, and a damper on closing.
+
+Capture needs a force sufficient to actuate the latches, not only alignment
+(DOMAIN 2a, [S14 p.171]): over the last ``P_LATCH_RAMP`` before engagement an
+armed, aligned tongue rides its catch's ramp (state ``X_LATCH_RIDE``) and
+pushes the ring back with ``P_LATCH_F``. The ramp stores that work in the
+pawl spring (``F (play + ramp - gap)``); when the tongue snaps out behind the
+catch, or slides off it, the stored energy is spent (booked as dissipated,
+"other"), so each latch costs the closing motion about ``F x ramp``. A ring
+that stops on the ramp is pushed back out: the slow rebound Apollo-Soyuz saw
+without thrust.
 """
 
 from __future__ import annotations
@@ -21,6 +31,8 @@ from sim_bridge._layout import (
     P_CL,
     P_KL,
     P_LATCH_C,
+    P_LATCH_F,
+    P_LATCH_RAMP,
     P_LATCH_S,
     P_LTOL,
     P_PLAY,
@@ -28,23 +40,43 @@ from sim_bridge._layout import (
     U_ARM,
     U_RELEASE,
     W_ALIGN,
+    W_LATCH_U,
     W_LGAP,
     W_LLAT,
     W_U,
+    X_D_OTHER,
     X_LATCH,
+    X_LATCH_RIDE,
 )
 
 
 @kernel
 def latch_forces(
-    x: np.ndarray, p: np.ndarray, w: np.ndarray, S: Placement, ring: Placement
+    x: np.ndarray,
+    p: np.ndarray,
+    u: np.ndarray,
+    f: np.ndarray,
+    w: np.ndarray,
+    S: Placement,
+    ring: Placement,
 ) -> None:
-    """Forces of the engaged latches; every latch's axial gap and lateral error (m) to ``w``."""
+    """Forces of the engaged latches and of the tongues on their ramps; every latch's
+    axial gap and lateral error (m) to ``w``."""
     for k in range(6):
         q, ey, ez, en = point_error(ring, 0.0, p[P_RL], p[P_LATCH_C + k], p[P_LATCH_S + k])
         w[W_LGAP + k] = q[0]
         w[W_LLAT + k] = en
-        if x[X_LATCH + k] > 0.5:
+        w[W_LATCH_U + k] = 0.0
+        if x[X_LATCH + k] < 0.5:
+            e = p[P_LATCH_F] * (p[P_PLAY] + p[P_LATCH_RAMP] - q[0])
+            w[W_LATCH_U + k] = e
+            if x[X_LATCH_RIDE + k] > 0.5:
+                # the tongue on its catch's ramp pushes the ring back out (+x of S)
+                w[W_U] += e
+                Px, Py, Pz = wpt(S, q)
+                fw = rot(S[0], p[P_LATCH_F], 0.0, 0.0)
+                apply(x, w, B_RING, B_STATION, fw[0], fw[1], fw[2], Px, Py, Pz)
+        else:
             Px, Py, Pz = wpt(S, q)
             g = q[0] - p[P_PLAY]
             lx = 0.0
@@ -80,15 +112,31 @@ def latch_logic(
 ) -> None:
     """Engage or release the latches from the geometry of the last force evaluation."""
     release = u[U_RELEASE] > 0.5 and powered
+    top = p[P_PLAY] + p[P_LATCH_RAMP]
     for k in range(6):
-        if release:
-            x[X_LATCH + k] = 0.0
-        elif (
-            x[X_LATCH + k] < 0.5
+        can = (
+            not release
             and u[U_ARM] > 0.5
             and f[F_LATCH_FAIL + k] == 0.0
             and w[W_ALIGN + k // 2] > 0.5
-            and w[W_LGAP + k] <= p[P_PLAY]
             and w[W_LLAT + k] < p[P_LTOL]
-        ):
-            x[X_LATCH + k] = 1.0
+        )
+        riding = x[X_LATCH_RIDE + k] > 0.5
+        if release:
+            x[X_LATCH + k] = 0.0
+        if x[X_LATCH + k] > 0.5:
+            continue
+        gap = w[W_LGAP + k]
+        if riding and (not can or gap > top or gap <= p[P_PLAY]):
+            # off the ramp: snapped out behind the catch (engaged), slid off it, or backed
+            # out; the pawl spring's energy, as the force evaluation found it, is spent
+            x[X_LATCH_RIDE + k] = 0.0
+            x[X_D_OTHER] += w[W_LATCH_U + k]
+            if can and gap <= p[P_PLAY]:
+                x[X_LATCH + k] = 1.0
+        elif not riding and can and gap < top:
+            # onto the ramp; a tongue that arrives sideways (alignment made below the top of
+            # the ramp) starts compressed: energy the lumped model does not resolve, booked
+            # as negative "other" dissipation so the ledger stays closed
+            x[X_LATCH_RIDE + k] = 1.0
+            x[X_D_OTHER] -= w[W_LATCH_U + k]

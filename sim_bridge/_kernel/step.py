@@ -23,6 +23,7 @@ from sim_bridge._kernel.bodies import (
     world_rates,
 )
 from sim_bridge._kernel.buffer import brake, buffer_forces, damper_lag
+from sim_bridge._kernel.chaser import book_thrust, gnc, thrust_forces
 from sim_bridge._kernel.contact import (
     guide_pins,
     petals,
@@ -55,6 +56,8 @@ from sim_bridge._layout import (
     P_HS,
     P_ICONTACT_GAP,
     P_LPIN,
+    P_MC,
+    P_MTOT,
     P_PR_STROKE,
     P_REACH,
     P_RI,
@@ -79,8 +82,11 @@ from sim_bridge._layout import (
     T_RING_EXT,
     T_SEAL_F,
     T_SEP_SPEED,
+    T_STOP_HITS,
     T_STORED,
+    T_THRUST,
     T_W_ACT,
+    T_W_THRUST,
     W_ALIGN,
     W_EDOT,
     W_EXT,
@@ -96,6 +102,8 @@ from sim_bridge._layout import (
     W_SEALC,
     W_SEALF,
     W_SGAP,
+    W_STOP,
+    W_THR,
     W_TILT,
     W_U,
     X_ALIGN,
@@ -120,7 +128,10 @@ from sim_bridge._layout import (
     X_RING_TILT,
     X_SEAL_F,
     X_SEAL_MIN,
+    X_STOP_HITS,
+    X_THRUST,
     X_W_ACT,
+    X_W_THRUST,
 )
 
 
@@ -152,6 +163,7 @@ def evaluate(x: np.ndarray, p: np.ndarray, u: np.ndarray, f: np.ndarray, w: np.n
     chaser = (MC, c0)  # the chaser's interface in the passive frame
 
     buffer_forces(x, p, u, f, w, RC, Cx, Cy, Cz)
+    thrust_forces(x, p, w, RC)
     centring_forces(x, p, u, w, RC, drive_available(p, f))
 
     # Far field: while the ring's face is clearly farther than the guide height from
@@ -164,7 +176,7 @@ def evaluate(x: np.ndarray, p: np.ndarray, u: np.ndarray, f: np.ndarray, w: np.n
     else:
         petals(x, p, w, S, ring)
         ring_face(x, p, w, S, ring)
-        latch_forces(x, p, w, S, ring)
+        latch_forces(x, p, u, f, w, S, ring)
 
     # Far field: the structural elements (contacts, seals, pins, hooks, push-rods, all
     # within 1 m of the axis) act only within a few centimetres of the passive face.
@@ -218,6 +230,7 @@ def step(x: np.ndarray, p: np.ndarray, u: np.ndarray, f: np.ndarray, w: np.ndarr
     integrate(x, p, w)
     world_rates(x, w)
     book(x, p, w)
+    book_thrust(x, p, w)
     damper_lag(x, p, u, f, w)
     centring_lag(x, p, w, drive_available(p, f))
     nut(x, p, u, f, w, powered)
@@ -225,6 +238,7 @@ def step(x: np.ndarray, p: np.ndarray, u: np.ndarray, f: np.ndarray, w: np.ndarr
     hook_sets(x, p, u, f, w, bus, powered)
     pressures(x, p, u, f, powered)
     fire(x, p, u, w, powered)
+    gnc(x, p, u, f)
 
 
 @kernel
@@ -232,7 +246,12 @@ def derived(x: np.ndarray, p: np.ndarray, w: np.ndarray) -> None:
     """Copy what the last force evaluation ``w`` found into the state's output slots."""
     RS = qmat(x, 0)
     kC = W_FORCE + 6 * B_CHASER
-    ld = rott(RS, w[kC], w[kC + 1], w[kC + 2])
+    # the interface load is what the mechanism puts on the chaser: its own thrust (in the
+    # centre-of-mass frame, the share 1 - m_c / M of it) is not a load on the mechanism
+    own = 1.0 - p[P_MC] / p[P_MTOT]
+    ld = rott(
+        RS, w[kC] - own * w[W_THR], w[kC + 1] - own * w[W_THR + 1], w[kC + 2] - own * w[W_THR + 2]
+    )
     x[X_AX] = ld[0]
     x[X_LAT] = math.sqrt(ld[1] * ld[1] + ld[2] * ld[2])
     if abs(ld[0]) > x[X_PEAK_AX]:
@@ -251,6 +270,7 @@ def derived(x: np.ndarray, p: np.ndarray, w: np.ndarray) -> None:
     x[X_RING_TILT] = w[W_TILT]
     x[X_RING_TILT + 1] = w[W_TILT + 1]
     x[X_SEAL_F] = w[W_SEALF]
+    x[X_STOP_HITS] += w[W_STOP]
     for k in range(4):
         x[X_PR_GAP + k] = w[W_PRGAP + k]
 
@@ -349,3 +369,6 @@ def truth(X: np.ndarray, P: np.ndarray, U: np.ndarray, F: np.ndarray, out: np.nd
         o[T_PEAK_LAT] = X[b, X_PEAK_LAT]
         o[T_MIN_GAP] = X[b, X_MIN_GAP]
         o[T_RING_EXT] = w[W_EXT]
+        o[T_W_THRUST] = X[b, X_W_THRUST]
+        o[T_THRUST] = X[b, X_THRUST]
+        o[T_STOP_HITS] = X[b, X_STOP_HITS]

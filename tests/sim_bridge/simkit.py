@@ -11,7 +11,9 @@ from sim_bridge.plant import Plant
 from sim_bridge.preset import Preset
 
 PRESET = "cn-10t-100t"
-ARM = ActuatorCommand(latch_arm=True)  # dampers 11 kN s/m and brake 2 kN (command defaults)
+ARM = ActuatorCommand(latch_arm=True, contact_reported=True)
+"""Dampers 11 kN s/m and brake 2 kN (command defaults), latches armed, and contact reported:
+the chaser pushes after contact (until its 4 s burn limit, as nothing here drops the report)."""
 
 
 def approach(
