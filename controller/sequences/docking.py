@@ -29,8 +29,9 @@ again, ``ring_jam_retries`` times; a further jam is ``ring_jam_confirmed``.
 
 From BUFFERING on, fewer than three latch pairs for ``capture_lost_s`` is
 ``latches_lost``, and a compressive axial load held above
-``chaser_push_load_n`` for ``chaser_push_time_s`` is ``chaser_pushing``: the
-chaser's thrust did not stop at capture (DOMAIN 2a).
+``chaser_push_load_n`` for ``chaser_push_time_s`` with the ring off its ready
+stop (the buffer compressed) is ``chaser_pushing``: the chaser's thrust did
+not stop at capture (DOMAIN 2a).
 """
 
 from __future__ import annotations
@@ -148,7 +149,9 @@ class Captured(Procedure):
     def watch_capture(self, c: Cycle, f: SensorFrame) -> None:
         """Capture lost: fewer than three pairs holding for ``capture_lost_s``. Chaser
         pushing: compression above ``chaser_push_load_n`` for ``chaser_push_time_s``."""
-        if f.axial_load_n >= c.cfg.chaser_push_load_n:
+        # a chaser pushing into a latched ring compresses the buffer: a load read with the
+        # ring on its ready stop is the brake holding the stop, not a push
+        if f.axial_load_n >= c.cfg.chaser_push_load_n and not f.ring_ready_stop:
             if c.push_since_s < 0.0:
                 c.push_since_s = c.clock_s
             self.chaser_pushing = c.clock_s - c.push_since_s >= c.cfg.chaser_push_time_s

@@ -12,7 +12,8 @@ def _captured(period_s: float = 0.01) -> Driver:
     ctl = DockingController(ControllerConfig())
     ctl.force_phase(Phase.BUFFERING)
     d = Driver(ctl, period_s)
-    d.base = dict(CAPTURED)
+    # captured, the buffer compressed 5 cm off the ready stop
+    d.base = {**CAPTURED, "ring_extension": 0.25, "ring_ready_stop": False}
     return d
 
 
@@ -46,4 +47,14 @@ def test_transients_below_the_limit_or_shorter_do_not_trip() -> None:
     for _ in range(4):
         d.run(cfg.chaser_push_time_s / 2, axial_load_n=1500.0)
         d.run(0.05, axial_load_n=0.0)
+    assert d.ctl.phase != "SAFE"
+
+
+def test_a_load_with_the_ring_on_its_ready_stop_is_not_a_push() -> None:
+    """The brake holding the ring on its forward stop reads as compression (fast-contact)."""
+    cfg = ControllerConfig()
+    d = _captured()
+    d.run(
+        3 * cfg.chaser_push_time_s, axial_load_n=1500.0, ring_extension=0.30, ring_ready_stop=True
+    )
     assert d.ctl.phase != "SAFE"

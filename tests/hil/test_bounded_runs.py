@@ -99,7 +99,7 @@ def test_a_controller_bug_ends_the_run_error_with_the_record_kept(
     runner keeps the record and the telemetry and ends the run ERROR, no traceback."""
     from controller import laws
 
-    def broken(*_: object) -> ActuatorCommand:
+    def broken(*_: object, **__: object) -> ActuatorCommand:
         raise ZeroDivisionError("injected")
 
     monkeypatch.setattr(laws, "buffering_command", broken)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from controller.laws import pairs_captured
 from controller.types import PlantFault
 from hil.pytest_plugin import Dut, DutTimeoutError
 
@@ -15,7 +16,9 @@ def test_dut_captures_within_3_s_of_contact(dut: Dut) -> None:
     assert dut.command("dock")
     dut.wait_for_phase("CONTACT", timeout_s=10.0)
     assert dut.wait_for_phase("BUFFERING", timeout_s=3.0) <= 3.0
-    assert all(dut.frame.latch_captured)
+    # every pair holds (either latch of a pair suffices: they are duplicated); the second
+    # latch of a pair may still be on its ramp when BUFFERING begins
+    assert pairs_captured(dut.frame.latch_captured) == 3
     assert dut.loop.interlock_violations == 0
     assert not [e for e in dut.events if e["kind"] == "interlock_violation"]
 
