@@ -101,7 +101,7 @@ GUARDS: dict[str, str] = {
     "capture_complete": "three latch pairs holding",
     "capture_timed_out": "T_cap (capture_timeout_s) passed since contact",
     "latches_lost": "under three latch pairs holding for capture_lost_s",
-    "chaser_pushing": "compression over chaser_push_load_n off the ready stop for chaser_push_time_s",
+    "chaser_pushing": "compression > chaser_push_load_n, off the ready stop, chaser_push_time_s",
     "motion_damped": "filtered motion within the buffer limits for residual_hold_s",
     "attenuation_timed_out": "T_att (attenuation_timeout_s) passed",
     "ring_centred": "ring centred with low residual motion for centred_hold_s",
