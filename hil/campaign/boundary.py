@@ -8,7 +8,8 @@ segment is bisected ``steps`` times on capture / no capture, which brackets
 the boundary to ``reach / 2^steps`` of a half-range. Every other dispersed
 input is held at the centre of its range (a categorical one at its first
 choice), with the base scenario's noise seed, so the boundary is that of
-one slice of the envelope. Capture need not be monotone along a ray:
+one slice of the envelope. A magnitude input (``initial.lateral_offset_m|norm``) as
+an axis is taken along +y (a negative value: along -y). Capture need not be monotone along a ray:
 bisection finds *a* transition, the one nearest the origin when the
 boundary is simple. Rays run in parallel, one task each.
 """
@@ -43,6 +44,7 @@ def ray(campaign: Campaign, angle_rad: float, seed: int) -> dict[str, Any]:
     b = campaign.boundary
     assert b is not None
     disp = {d.path: d for d in campaign.dispersions}
+    disp.update({f"{d.path}|norm": d for d in campaign.dispersions if d.magnitude})
     base: dict[str, float | str] = {}
     for d in campaign.dispersions:
         base.update(centre(d))
@@ -56,8 +58,12 @@ def ray(campaign: Campaign, angle_rad: float, seed: int) -> dict[str, Any]:
     def captures(s: float) -> bool:
         nonlocal runs
         runs += 1
-        x, y = point(s)
-        values = {**base, b.axes[0]: x, b.axes[1]: y}
+        values = dict(base)
+        for axis, v in zip(b.axes, point(s), strict=True):
+            values[axis] = v
+            if axis.endswith("|norm"):  # a magnitude axis runs along +y (negative: along -y)
+                values[axis[:-5] + "[0]"] = v
+                values[axis[:-5] + "[1]"] = 0.0
         return bool(execute(campaign, RunSpec(-1, seed, values))["captured"])
 
     inside, outside = 0.0, b.reach

@@ -295,10 +295,12 @@ def _boundary(r: _Reader, dispersions: Sequence[Dispersion]) -> Boundary:
         raise r.fail("boundary", "expected a table ([boundary])")
     b = _Reader(r.path, table, "boundary.")
     ranged = {d.path: d for d in dispersions if d.low is not None and not d.magnitude}
+    ranged.update({f"{d.path}|norm": d for d in dispersions if d.magnitude})
     axes = b.raw("axes") if b.has("axes") else None
     if not (isinstance(axes, list) and len(axes) == 2 and all(a in ranged for a in axes)):
         raise b.fail(
-            "axes", f"expected two dispersed paths with a range, from {', '.join(sorted(ranged))}"
+            "axes",
+            f"expected two dispersed inputs with a range, from {', '.join(sorted(ranged))}",
         )
     origin = b.vector("origin", 2, (math.nan, math.nan), -1e9, 1e9)
     if not all(math.isfinite(v) for v in origin):
@@ -471,9 +473,6 @@ def _check_paths(campaign: Campaign) -> None:
     for values in trials:
         try:
             concrete(campaign, values, 1)
-        except ValueError as exc:
-            where = next((p for p in values if str(exc).startswith(p)), "dispersion")
-            raise ScenarioError(campaign.path, where, str(exc)) from None
         except ScenarioError as exc:
             shown = ", ".join(f"{k} = {v!r}" for k, v in values.items())
             raise ScenarioError(
@@ -483,3 +482,6 @@ def _check_paths(campaign: Campaign) -> None:
             ) from None
         except ConfigError as exc:
             raise ScenarioError(campaign.path, "dispersion", str(exc)) from None
+        except ValueError as exc:
+            where = next((p for p in values if str(exc).startswith(p)), "dispersion")
+            raise ScenarioError(campaign.path, where, str(exc)) from None
