@@ -185,16 +185,19 @@ def run_campaign(
     t0 = time.perf_counter()
     with client_for(scheduler, workers, console, quiet) as client:
         rows = list(done)
+        fan0 = time.perf_counter()
         if todo:
             _fan_out(client, saved, todo, rows, out, console, quiet)
-        wall = time.perf_counter() - t0
+        fan_out_s = time.perf_counter() - fan0
         kept = _keep(client, saved, rows, out)
         boundary = None
         if saved.boundary is not None:
             from hil.campaign.boundary import search
 
             boundary = search(client, saved, out)
-    summary = results.summarise(saved, rows, out, wall_s=wall if todo else None)
+    summary = results.summarise(saved, rows, out, wall_s=time.perf_counter() - t0)
+    summary["runs_this_session"] = len(todo)
+    summary["fan_out_s"] = fan_out_s
     summary["kept_telemetry"] = kept
     if boundary is not None:
         summary["boundary"] = boundary

@@ -54,6 +54,16 @@ def map_pairs(campaign: Campaign, rows: Sequence[Mapping[str, Any]]) -> list[tup
     return pairs[:4]
 
 
+def _range(campaign: Campaign, column: str) -> tuple[float, float] | None:
+    """The sampled range of an input column (a magnitude pair's length for ``|norm``)."""
+    for d in campaign.dispersions:
+        if d.low is None or d.high is None:
+            continue
+        if column == d.path or (d.magnitude and column == f"{d.path}|norm"):
+            return (d.low, d.high)
+    return None
+
+
 def _class(r: Mapping[str, Any]) -> str:
     if r["mated"]:
         return "mated"
@@ -79,6 +89,17 @@ def build_report(out: Path, campaign: Campaign, summary: Mapping[str, Any]) -> P
             if pts:
                 xs, ys = zip(*pts, strict=True)
                 ax.scatter(xs, ys, s=8, c=colour, label=f"{cls} ({len(pts)})", alpha=0.7)
+        box = [_range(campaign, a) for a in (xa, ya)]
+        if box[0] is not None and box[1] is not None:
+            (x0, x1), (y0, y1) = box[0], box[1]
+            ax.plot(
+                [x0, x1, x1, x0, x0],
+                [y0, y0, y1, y1, y0],
+                color="#8c959f",
+                lw=0.8,
+                ls=":",
+                label="sampled range",
+            )
         if boundary and tuple(boundary["axes"]) == (xa, ya):
             edge = [
                 (

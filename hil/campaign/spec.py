@@ -376,7 +376,7 @@ def apply(
             if not isinstance(node, dict):
                 raise ValueError(f"{path}: {name!r} is not inside a table")
             if name not in node:
-                if parts[0][0] == "initial" and depth == 0:
+                if parts[0][0] in ("initial", "controller") and depth == 0:
                     node[name] = {}
                 elif parts[0][0] == "initial" and depth == 1:
                     node[name] = copy.copy(_IC_DEFAULTS.get(name, 0.0))
@@ -384,6 +384,8 @@ def apply(
                     pass
                 else:
                     raise ValueError(f"{path}: the base scenario has no {name!r} here")
+            if last and name == "index" and isinstance(value, float):
+                value = round(value)  # a latch, hook or set number drawn from a range
             if idx is None:
                 if last:
                     node[name] = value
