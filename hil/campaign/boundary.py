@@ -99,9 +99,14 @@ def ray(campaign: Campaign, angle_rad: float, seed: int) -> dict[str, Any]:
 
 
 def search(client: Any, campaign: Campaign, out: Path) -> dict[str, Any]:
-    """Run every ray on the cluster; write and return ``boundary.json``."""
+    """Run every ray on the cluster; write and return ``boundary.json`` (read back, not
+    searched again, when the directory has it: the search depends only on the campaign)."""
     b = campaign.boundary
     assert b is not None
+    done = out / "boundary.json"
+    if done.is_file():  # a resumed campaign: the same search gives the same rays
+        old: dict[str, Any] = json.loads(done.read_text(encoding="utf-8"))
+        return old
     seed = int(campaign.base.get("seed", 1))
     angles = [2.0 * math.pi * k / b.rays for k in range(b.rays)]
     futures = [client.submit(ray, campaign, a, seed, pure=False) for a in angles]
