@@ -112,6 +112,10 @@ def build_report(out: Path, campaign: Campaign, summary: Mapping[str, Any]) -> P
             if edge:
                 bx, by = zip(*(edge + edge[:1]), strict=True)
                 ax.plot(bx, by, "k-", lw=1.5, label="capture boundary (search)")
+            beyond = [ray["inside"] for ray in boundary["rays"] if ray["outside"] is None]
+            if beyond:
+                ux, uy = zip(*beyond, strict=True)
+                ax.scatter(ux, uy, marker="^", c="k", s=30, label="still captures at the ray's end")
             ax.plot(*boundary["origin"], "k+", ms=10)
         ax.set_xlabel(xa)
         ax.set_ylabel(ya)

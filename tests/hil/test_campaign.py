@@ -24,6 +24,7 @@ from hil.campaign.sampling import run_seed, sample, unit_points
 from hil.campaign.spec import load_campaign
 from hil.cli import main
 from hil.runner import run
+from hil.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = ROOT / "campaigns" / "envelope-base.toml"
@@ -364,6 +365,9 @@ def test_campaign_on_localcluster_is_deterministic_resumable_and_replayable(
         stored = rows[rid][f"m:{m['name']}"]
         assert (m["value"] is None and math.isnan(stored)) or m["value"] == stored
     assert record["final_phase"] == rows[rid]["final_phase"]
+    # the written scenario file, run the ordinary way (plain sim://, full truth), gives the row
+    plain = run(load_scenario(a / "scenarios" / f"{rid}.toml")).record
+    assert _same(row(saved, spec_of(saved, rows[rid]), plain), rows[rid])
 
     # a different directory of another campaign is refused, not overwritten
     (tmp_path / "x").mkdir()
