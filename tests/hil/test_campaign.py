@@ -385,3 +385,18 @@ def _same(x: dict[str, Any], y: dict[str, Any]) -> bool:
         elif v != w:
             return False
     return True
+
+
+@pytest.mark.parametrize("name", ["maker-envelope", "ci-small"])
+def test_example_campaigns_load_with_the_makers_envelope(name: str) -> None:
+    c = load_campaign(ROOT / "campaigns" / f"{name}.toml")
+    ranges = {d.path: (d.low, d.high) for d in c.dispersions}
+    assert ranges["initial.closing_speed_m_s"] == (0.08, 0.18)  # DOMAIN.md 2a
+    assert ranges["initial.lateral_offset_m"] == (0.0, 0.16)
+    assert c.boundary is not None
+    if name == "maker-envelope":
+        assert c.runs == 10_000
+        assert ranges["initial.lateral_speed_m_s"] == (0.0, 0.10)
+        assert ranges["initial.angle_deg[0]"] == (-5.0, 5.0)
+        assert ranges["initial.angle_deg[1]"] == ranges["initial.angle_deg[2]"] == (-3.0, 3.0)
+        assert all(ranges[f"initial.rate_deg_s[{i}]"] == (-0.6, 0.6) for i in range(3))
