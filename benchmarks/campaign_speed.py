@@ -64,8 +64,25 @@ def per_run(repeat: int) -> None:
         value = row[f"m:{m.name}"]
         same = value == m.value or (m.value is None and value != value)
         assert same, f"{m.name}: dockhil run {m.value} != campaign {value}"
-    plain_s, lean_s, ref_s = [], [], []
+    cycles = round(plain.record.sim_time_s / scenario.period_s)
+
+    def bare() -> None:
+        """Controller and plant alone, no harness: the floor a harness cut can reach."""
+        from controller.machine import DockingController
+        from sim_bridge.plant import Plant
+
+        ctl = DockingController()
+        plant = Plant(scenario.preset, scenario.initial, 1)
+        ctl.command("dock", 0.0)
+        substeps = round(scenario.period_s / plant.dt_s)
+        for _ in range(cycles):
+            plant.advance(ctl.step(plant.sense()), substeps)
+
+    plain_s, lean_s, ref_s, bare_s = [], [], [], []
     for _ in range(repeat):
+        t = time.thread_time()
+        bare()
+        bare_s.append(time.thread_time() - t)
         t = time.thread_time()
         run(scenario)
         plain_s.append(time.thread_time() - t)
@@ -76,11 +93,15 @@ def per_run(repeat: int) -> None:
         for _ in range(200):
             reference_workload()
         ref_s.append((time.thread_time() - t) / 200)
-    p, lean, ref = (statistics.median(x) for x in (plain_s, lean_s, ref_s))
+    p, lean, ref, floor = (statistics.median(x) for x in (plain_s, lean_s, ref_s, bare_s))
     print(f"capture window: {plain.record.sim_time_s:.2f} s simulated, {repeat} runs each")
     print(f"  dockhil run path   {p * 1e3:7.1f} ms CPU/run  ({1 / p:5.1f} runs/s/core)")
     print(f"  campaign path      {lean * 1e3:7.1f} ms CPU/run  ({1 / lean:5.1f} runs/s/core)")
     print(f"  speed-up           {p / lean:7.2f} x  (same measurements: checked)")
+    print(
+        f"  controller + plant {floor * 1e3:7.1f} ms CPU/run  (no harness: "
+        f"harness = {(lean - floor) / lean * 100:.0f} % of a campaign run)"
+    )
     print(
         f"  compute reference  {ref * 1e6:7.1f} us  (campaign run = {lean / ref:,.0f} references)"
     )

@@ -243,7 +243,7 @@ axes = ["initial.closing_speed_m_s", "initial.lateral_offset_m|norm"]
 origin = [0.13, 0.0]
 rays = 4
 steps = 3
-reach = 3.0
+reach = 6.0
 """
 
 
@@ -258,8 +258,8 @@ def test_boundary_ray_brackets_where_capture_stops(tmp_path: Path) -> None:
     (x_in, y_in), (x_out, y_out) = found["inside"], found["outside"]
     assert x_in == pytest.approx(0.13)
     assert x_out == pytest.approx(0.13)
-    assert 0.0 <= y_in < y_out <= 0.24 + 1e-9
-    assert y_out - y_in == pytest.approx(3.0 * 0.08 / 2**3)
+    assert 0.0 <= y_in < y_out <= 0.48 + 1e-9
+    assert y_out - y_in == pytest.approx(6.0 * 0.08 / 2**3)
 
     def captured(y: float) -> bool:
         values = {
