@@ -21,6 +21,7 @@ from controller.errors import ConfigError, DockhilError
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from controller.hal import Hal
     from hil.outdir import OutputDir
     from hil.realtime import SchedulerRequest
     from hil.scenario import Scenario
@@ -46,17 +47,39 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--seed must be an integer in [0, 2^63), not {args.seed}")
     if args.rate is not None and not (math.isfinite(args.rate) and args.rate > 0):
         raise ConfigError(f"--rate must be a positive number of Hz, not {args.rate}")
-    scenario = load_scenario(args.scenario)
+    hal = None
+    if args.replay:
+        from hil.campaign.replay import replay
+
+        if args.scenario or args.hal:
+            raise ConfigError(
+                "--replay DIR RUN_ID runs a campaign's run: give no scenario or --hal"
+            )
+        scenario, hal = replay(Path(args.replay[0]), _run_id(args.replay[1]))
+    elif args.scenario:
+        scenario = load_scenario(args.scenario)
+    else:
+        raise ConfigError("name a scenario file, or --replay CAMPAIGN_DIR RUN_ID")
     target = OutputDir(Path(args.out) if args.out else _default_out(scenario.name))
     target.prepare()  # before the run: a run that cannot be written is not started
     try:
-        return _run_into(args, console, scenario, target)
+        return _run_into(args, console, scenario, target, hal)
     finally:
         target.release()
 
 
+def _run_id(text: str) -> int:
+    if not text.isdigit():
+        raise ConfigError(f"--replay wants a run id (an integer from runs.parquet), not {text!r}")
+    return int(text)
+
+
 def _run_into(
-    args: argparse.Namespace, console: Console, scenario: Scenario, target: OutputDir
+    args: argparse.Namespace,
+    console: Console,
+    scenario: Scenario,
+    target: OutputDir,
+    hal: Hal | None = None,
 ) -> int:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -84,6 +107,7 @@ def _run_into(
             hal_url=args.hal,
             seed=args.seed,
             progress=progress,
+            hal=hal,
             realtime=realtime,
             rate_hz=args.rate,
             telemetry_path=target.tmp / "telemetry.parquet" if target.tmp else None,
@@ -126,6 +150,33 @@ def cmd_suite(args: argparse.Namespace) -> int:
         args.paths, out, hal_url=args.hal, jobs=args.jobs, console=console, quiet=args.quiet
     )
     return EXIT_PASS if ok else EXIT_FAIL
+
+
+def cmd_campaign(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from hil.campaign.engine import run_campaign
+    from hil.campaign.spec import load_campaign
+
+    console = Console(highlight=False)
+    campaign = load_campaign(args.campaign)
+    out = Path(args.out) if args.out else Path("runs") / f"campaign-{campaign.name}"
+    summary = run_campaign(
+        campaign,
+        out,
+        scheduler=args.scheduler,
+        workers=args.workers,
+        console=console,
+        quiet=args.quiet,
+    )
+    if not args.quiet:
+        cap = summary["p_capture"]
+        lo, hi = cap["wilson95"]
+        console.print(
+            f"{summary['runs']} runs; P(capture) = {cap['p']:.4f} (95 % Wilson {lo:.4f} .. "
+            f"{hi:.4f}); report: {out / 'report.html'}"
+        )
+    return EXIT_PASS
 
 
 def cmd_vmcu(args: argparse.Namespace) -> int:
@@ -241,7 +292,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="run one scenario (lockstep on sim:// by default)",
         description="Run one scenario file and write its result record.",
     )
-    p.add_argument("scenario", help="scenario TOML file, e.g. scenarios/nominal.toml")
+    p.add_argument(
+        "scenario", nargs="?", default=None, help="scenario TOML file, e.g. scenarios/nominal.toml"
+    )
+    p.add_argument(
+        "--replay",
+        nargs=2,
+        metavar=("DIR", "RUN_ID"),
+        default=None,
+        help="run one run of a campaign again, bit-identically, from its directory",
+    )
     p.add_argument("--hal", default=None, help="HAL URL (default: $DOCKHIL_HAL_URL or sim://)")
     p.add_argument(
         "--out", default=None, help="output directory (default: runs/<scenario>-<time>/)"
@@ -277,6 +337,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_suite)
+
+    p = sub.add_parser(
+        "campaign",
+        help="run a Monte Carlo campaign on Dask (a LocalCluster, or --scheduler)",
+        description="Run a campaign file (docs/campaigns.md): dispersed runs of one scenario, "
+        "runs.parquet, campaign.json with probabilities and Wilson intervals, report.html. "
+        "Running the same command again resumes.",
+    )
+    p.add_argument("campaign", help="campaign TOML file, e.g. campaigns/maker-envelope.toml")
+    p.add_argument("--out", default=None, help="output directory (default: runs/campaign-<name>/)")
+    p.add_argument(
+        "--scheduler", default=None, metavar="ADDRESS", help="an existing Dask scheduler"
+    )
+    p.add_argument(
+        "--workers", type=int, default=None, help="LocalCluster workers (default: CPU count)"
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    p.set_defaults(func=cmd_campaign)
 
     p = sub.add_parser(
         "vmcu",
