@@ -42,6 +42,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from hil.scenario import load_scenario
 
     console = Console(stderr=False, highlight=False)
+    status = Console(stderr=True, highlight=False)
     if args.seed is not None and not 0 <= args.seed < 2**63:
         raise ConfigError(f"--seed must be an integer in [0, 2^63), not {args.seed}")
     if args.rate is not None and not (math.isfinite(args.rate) and args.rate > 0):
@@ -50,18 +51,26 @@ def cmd_run(args: argparse.Namespace) -> int:
     target = OutputDir(Path(args.out) if args.out else _default_out(scenario.name))
     target.prepare()  # before the run: a run that cannot be written is not started
     try:
-        return _run_into(args, console, scenario, target)
+        return _run_into(args, console, status, scenario, target)
     finally:
         target.release()
 
 
 def _run_into(
-    args: argparse.Namespace, console: Console, scenario: Scenario, target: OutputDir
+    args: argparse.Namespace,
+    console: Console,
+    status: Console,
+    scenario: Scenario,
+    target: OutputDir,
 ) -> int:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from hil import output
     from hil.runner import run
+    from hil.startup import COMPILE_MESSAGE, plant_compile_pending
+
+    if not args.quiet and plant_compile_pending(args.hal):
+        status.print(COMPILE_MESSAGE)
 
     with Progress(
         TextColumn("[bold]{task.description}"),
@@ -88,7 +97,9 @@ def _run_into(
             rate_hz=args.rate,
             telemetry_path=target.tmp / "telemetry.parquet" if target.tmp else None,
         )
-    paths = output.write_run_safely(result, target, csv=args.csv)
+    if not args.quiet:
+        status.print("writing the record" + ("" if args.no_report else " and the report") + " ...")
+    paths = output.write_run_safely(result, target, csv=args.csv, report=not args.no_report)
     if not args.quiet:
         output.print_summary(console, result.record, paths)
     if result.interrupted:
@@ -118,12 +129,21 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_suite(args: argparse.Namespace) -> int:
     from rich.console import Console
 
+    from hil.startup import COMPILE_MESSAGE, plant_compile_pending
     from hil.suite import run_suite
 
     console = Console(highlight=False)
     out = Path(args.out) if args.out else _default_out("suite")
+    if not args.quiet and plant_compile_pending(args.hal):
+        console.print(COMPILE_MESSAGE + ", in each worker")
     ok = run_suite(
-        args.paths, out, hal_url=args.hal, jobs=args.jobs, console=console, quiet=args.quiet
+        args.paths,
+        out,
+        hal_url=args.hal,
+        jobs=args.jobs,
+        console=console,
+        quiet=args.quiet,
+        report=not args.no_report,
     )
     return EXIT_PASS if ok else EXIT_FAIL
 
@@ -229,12 +249,14 @@ def _scheduler_request(args: argparse.Namespace) -> SchedulerRequest:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from hil.provenance import dockhil_version
+
     parser = argparse.ArgumentParser(
         prog="dockhil",
         description="Docking-mechanism controller reference and hardware-in-the-loop harness.",
     )
+    parser.add_argument("--version", action="version", version=f"dockhil {dockhil_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub.required = True
 
     p = sub.add_parser(
         "run",
@@ -249,6 +271,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing; use the exit code")
     p.add_argument("--csv", action="store_true", help="also write telemetry.csv (small runs)")
+    p.add_argument(
+        "--no-report",
+        action="store_true",
+        help="skip report.html and its plots ('dockhil report' makes them later)",
+    )
     rt = p.add_argument_group("real time (a bench, or the virtual microcontroller with --realtime)")
     rt.add_argument(
         "--realtime",
@@ -276,6 +303,11 @@ def build_parser() -> argparse.ArgumentParser:
         "-j", "--jobs", type=int, default=None, help="parallel runs (default: CPU count)"
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--no-report",
+        action="store_true",
+        help="skip each run's report.html and plots (seconds per run)",
+    )
     p.set_defaults(func=cmd_suite)
 
     p = sub.add_parser(
@@ -353,6 +385,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command is None:  # bare `dockhil`: say what there is
+        parser.print_help()
+        return EXIT_PASS
     try:
         code: int = args.func(args)
     except ConfigError as exc:
