@@ -148,6 +148,27 @@ def cmd_suite(args: argparse.Namespace) -> int:
     return EXIT_PASS if ok else EXIT_FAIL
 
 
+def cmd_validate(args: argparse.Namespace) -> int:
+    from controller.errors import ScenarioError
+    from hil.scenario import read_table
+    from hil.schema import scenario_errors
+    from hil.suite import collect
+
+    bad = 0
+    for path in collect(args.paths):
+        try:
+            errors: list[ScenarioError] = scenario_errors(read_table(path), str(path))[1]
+        except ScenarioError as exc:
+            errors = [exc]
+        if errors:
+            bad += 1
+            for err in errors:
+                print(f"{err}", file=sys.stderr)
+        elif not args.quiet:
+            print(f"{path}: ok")
+    return EXIT_FAIL if bad else EXIT_PASS
+
+
 def cmd_vmcu(args: argparse.Namespace) -> int:
     import signal
 
@@ -309,6 +330,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="skip each run's report.html and plots (seconds per run)",
     )
     p.set_defaults(func=cmd_suite)
+
+    p = sub.add_parser(
+        "validate",
+        help="check scenario files without running them",
+        description="Check scenario files against the scenario format (docs/scenarios.md) and "
+        "list every problem, with file, field and the valid choices. Exit 1 if any is invalid.",
+    )
+    p.add_argument("paths", nargs="+", help="scenario files or directories of *.toml")
+    p.add_argument("-q", "--quiet", action="store_true", help="print only the problems")
+    p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser(
         "vmcu",
