@@ -6,7 +6,6 @@ import shutil
 import tempfile
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -15,7 +14,7 @@ from controller.errors import DockhilError
 from hil.junit import write_junit
 from hil.outdir import OutputDir, sigint_held
 from hil.record import RunRecord
-from hil.report import build_report
+from hil.report import build_report, top_level_timeline
 from hil.runner import RunResult
 from hil.telemetry import write_csv, write_parquet
 
@@ -101,20 +100,6 @@ def _fmt(v: float | None) -> str:
     if v is None:
         return "-"
     return f"{v:.4g}"
-
-
-def top_level_timeline(
-    phases: list[dict[str, Any]],
-) -> list[tuple[str, float, list[str]]]:
-    """Phase entries merged by top-level phase: (phase, entry time, sub-states in order)."""
-    out: list[tuple[str, float, list[str]]] = []
-    for p in phases:
-        top, _, sub = str(p["phase"]).partition(".")
-        if not out or out[-1][0] != top:
-            out.append((top, float(p["t_s"]), []))
-        if sub and sub not in out[-1][2]:
-            out[-1][2].append(sub)
-    return out
 
 
 def print_summary(console: Console, record: RunRecord, paths: dict[str, Path]) -> None:
