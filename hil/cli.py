@@ -126,6 +126,20 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_PASS
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from hil.compare import compare_runs, format_comparison
+
+    for name in ("rtol", "atol", "time_tol"):
+        value = getattr(args, name)
+        if not (math.isfinite(value) and value >= 0):
+            raise ConfigError(f"--{name.replace('_', '-')} must be a number >= 0, not {value}")
+    c = compare_runs(
+        Path(args.run_a), Path(args.run_b), rtol=args.rtol, atol=args.atol, time_tol_s=args.time_tol
+    )
+    print(format_comparison(c, args.run_a, args.run_b))
+    return EXIT_PASS if c.identical else EXIT_FAIL
+
+
 def cmd_suite(args: argparse.Namespace) -> int:
     from rich.console import Console
 
@@ -410,6 +424,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("run_dir", help="a directory written by 'dockhil run'")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser(
+        "compare",
+        help="where two runs differ: measurements, phase timeline, telemetry",
+        description="Compare two run directories: measurement deltas, the first divergence of "
+        "the phase timeline and of the telemetry (exit 0 when identical, 1 when they differ).",
+    )
+    p.add_argument("run_a", help="a run directory (the reference)")
+    p.add_argument("run_b", help="another run directory")
+    p.add_argument(
+        "--rtol", type=float, default=0.0, help="relative tolerance on telemetry (default 0)"
+    )
+    p.add_argument(
+        "--atol",
+        type=float,
+        default=0.0,
+        help="absolute tolerance on telemetry, in each column's units (default 0)",
+    )
+    p.add_argument(
+        "--time-tol",
+        type=float,
+        default=0.0,
+        help="tolerance on phase entry times, s (default 0)",
+    )
+    p.set_defaults(func=cmd_compare)
     return parser
 
 
