@@ -88,6 +88,18 @@ def _run_into(
             bar.update(task, completed=t_s, phase=phase)
 
         realtime = _scheduler_request(args) if args.realtime else None
+        live = None
+        if args.live:
+            from hil.live import LiveView
+
+            assert target.tmp is not None
+            live = LiveView(args.live_port, target.tmp / "live.mcap", rate_hz=args.live_rate)
+            # stderr, flushed: a viewer (or a test) waits for this line to connect
+            print(
+                f"live view: {live.url} (Foxglove or Lichtblick); recording live.mcap",
+                file=sys.stderr,
+                flush=True,
+            )
         result = run(
             scenario,
             hal_url=args.hal,
@@ -96,6 +108,7 @@ def _run_into(
             realtime=realtime,
             rate_hz=args.rate,
             telemetry_path=target.tmp / "telemetry.parquet" if target.tmp else None,
+            live=live,
         )
     if not args.quiet:
         status.print("writing the record" + ("" if args.no_report else " and the report") + " ...")
@@ -310,6 +323,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-report",
         action="store_true",
         help="skip report.html and its plots ('dockhil report' makes them later)",
+    )
+    lv = p.add_argument_group("live view (needs pip install -e '.[live]')")
+    lv.add_argument(
+        "--live",
+        action="store_true",
+        help="serve the telemetry to Foxglove / Lichtblick over WebSocket while the run goes, "
+        "and record it to live.mcap",
+    )
+    lv.add_argument(
+        "--live-port", type=int, default=8765, help="WebSocket port (default 8765; 0: any free)"
+    )
+    lv.add_argument(
+        "--live-rate",
+        type=float,
+        default=20.0,
+        help="messages per channel per simulated second (default 20)",
     )
     rt = p.add_argument_group("real time (a bench, or the virtual microcontroller with --realtime)")
     rt.add_argument(

@@ -15,6 +15,7 @@ import time
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -41,6 +42,9 @@ from hil.realtime import (
 from hil.record import Check, Measurement, Outcome, RunRecord
 from hil.scenario import SENSOR_FAULT_KINDS, Expectation, Scenario
 from hil.telemetry import TelemetryRecorder
+
+if TYPE_CHECKING:
+    from hil.live import LiveView
 
 
 @dataclass
@@ -74,6 +78,7 @@ def run(
     realtime: SchedulerRequest | None = None,
     rate_hz: float | None = None,
     telemetry_path: Path | None = None,
+    live: LiveView | None = None,
 ) -> RunResult:
     """Run ``scenario`` in lockstep and return its record and telemetry.
 
@@ -82,7 +87,8 @@ def run(
     that goes wrong inside the loop ends the run with outcome ERROR or
     ABORTED and keeps what was recorded. With ``telemetry_path`` the telemetry
     streams to that Parquet file as the run goes (flat memory); without it,
-    it is kept in memory.
+    it is kept in memory. With ``live`` (:mod:`hil.live`) the telemetry is
+    also published as the run goes; the view is closed with the telemetry.
     """
     seed = scenario.seed if seed is None else seed
     url = with_period(hal_url, scenario.period_s)
@@ -90,9 +96,13 @@ def run(
     started_utc = provenance.utc_now()
     # before the HAL: a device confirmed ACTIVE wants set-points within its 100 ms
     # watchdog, and starting the telemetry writer (pyarrow) takes a good part of that
-    telemetry = TelemetryRecorder(
-        telemetry_path, metadata={"dockhil.scenario": scenario_json(scenario, seed)}
-    )
+    metadata = {"dockhil.scenario": scenario_json(scenario, seed)}
+    if live is None:
+        telemetry = TelemetryRecorder(telemetry_path, metadata=metadata)
+    else:
+        from hil.live import LiveTelemetry
+
+        telemetry = LiveTelemetry(live, telemetry_path, metadata=metadata)
     try:
         if hal is None:
             hal = open_hal(url)
