@@ -20,15 +20,20 @@ _PLANT_SCHEMES = ("sim", "vmcu")
 """HAL URL schemes that run the numba plant (in process, or in the virtual device)."""
 
 
-def plant_kernel_cache() -> Path:
-    """Where numba keeps the plant's compiled kernels (``$NUMBA_CACHE_DIR`` wins)."""
+def plant_kernel_index() -> list[Path]:
+    """The index files of the plant's stepping kernel in numba's cache, if any.
+
+    Beside the sources (``sim_bridge/_kernel/__pycache__``), or under
+    ``$NUMBA_CACHE_DIR`` in the folder numba names ``_kernel_<digest of the path>``.
+    """
     import sim_bridge._kernel as kernel  # drops a stale cache on import
 
-    here = Path(kernel.__file__).resolve().parent
     base = os.environ.get("NUMBA_CACHE_DIR")
     if base:
-        return Path(base) / here.relative_to(here.anchor)
-    return here / "__pycache__"
+        return sorted(Path(base).glob("_kernel_*/step.advance-*.nbi"))
+    return sorted(
+        (Path(kernel.__file__).resolve().parent / "__pycache__").glob("step.advance-*.nbi")
+    )
 
 
 def plant_compile_pending(url: str | None) -> bool:
@@ -41,6 +46,6 @@ def plant_compile_pending(url: str | None) -> bool:
     if scheme not in _PLANT_SCHEMES:
         return False
     try:
-        return not any(plant_kernel_cache().glob("step.advance-*.nbi"))
+        return not plant_kernel_index()
     except OSError:
         return True

@@ -259,13 +259,13 @@ def test_parquet_carries_units_and_the_scenario(
 def test_compile_message_is_due_only_without_the_kernel_cache(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from hil.startup import plant_compile_pending, plant_kernel_cache
+    from hil.startup import plant_compile_pending
 
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
     assert plant_compile_pending("sim://")  # an empty cache: the next run compiles
     assert plant_compile_pending("vmcu://")
     assert not plant_compile_pending("/dev/ttyACM0")  # a bench runs no plant here
-    cache = plant_kernel_cache()
-    cache.mkdir(parents=True)
-    (cache / "step.advance-317.py311.nbi").write_bytes(b"")
+    cache = tmp_path / "_kernel_0123abcd"  # numba's name for the package's cache folder
+    cache.mkdir()
+    (cache / "step.advance-290.py311.nbi").write_bytes(b"")
     assert not plant_compile_pending("sim://")
