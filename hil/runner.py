@@ -94,6 +94,10 @@ def run(
     url = with_period(hal_url, scenario.period_s)
     config = controller_config(scenario)
     started_utc = provenance.utc_now()
+    # before the HAL is opened: git and file digests take tens of ms a device need not wait
+    host, commit = provenance.host_name(), provenance.git_commit()
+    scenario_sha256 = provenance.file_sha256(scenario.path)
+    preset_sha256 = provenance.preset_sha256(scenario.preset)
     # before the HAL: a device confirmed ACTIVE wants set-points within its 100 ms
     # watchdog, and starting the telemetry writer (pyarrow) takes a good part of that
     metadata = {"dockhil.scenario": scenario_json(scenario, seed)}
@@ -124,10 +128,10 @@ def run(
             "preset": scenario.preset,
         },
         started_utc=started_utc,
-        host=provenance.host_name(),
-        git_commit=provenance.git_commit(),
-        scenario_sha256=provenance.file_sha256(scenario.path),
-        preset_sha256=provenance.preset_sha256(scenario.preset),
+        host=host,
+        git_commit=commit,
+        scenario_sha256=scenario_sha256,
+        preset_sha256=preset_sha256,
         device=dict(hal.device_identity()) if isinstance(hal, DeviceIdentity) else {},
     )
     loop = ControlLoop(
