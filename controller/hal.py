@@ -107,6 +107,15 @@ class ArrivalStamps(Protocol):
 
 
 @runtime_checkable
+class DeviceIdentity(Protocol):
+    """A device that identified itself (a Hello: firmware, ICD version, name, period)."""
+
+    def device_identity(self) -> dict[str, str | int]:
+        """What the device said it is, as flat JSON-ready values; empty before a Hello."""
+        ...
+
+
+@runtime_checkable
 class DeviceEvents(Protocol):
     """A device that reports events of its own (PUS 5: limit switches, edges, faults)."""
 

@@ -43,6 +43,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from hil.scenario import load_scenario
 
     console = Console(stderr=False, highlight=False)
+    status = Console(stderr=True, highlight=False)
     if args.seed is not None and not 0 <= args.seed < 2**63:
         raise ConfigError(f"--seed must be an integer in [0, 2^63), not {args.seed}")
     if args.rate is not None and not (math.isfinite(args.rate) and args.rate > 0):
@@ -63,7 +64,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     target = OutputDir(Path(args.out) if args.out else _default_out(scenario.name))
     target.prepare()  # before the run: a run that cannot be written is not started
     try:
-        return _run_into(args, console, scenario, target, hal)
+        return _run_into(args, console, status, scenario, target, hal)
     finally:
         target.release()
 
@@ -77,6 +78,7 @@ def _run_id(text: str) -> int:
 def _run_into(
     args: argparse.Namespace,
     console: Console,
+    status: Console,
     scenario: Scenario,
     target: OutputDir,
     hal: Hal | None = None,
@@ -85,6 +87,10 @@ def _run_into(
 
     from hil import output
     from hil.runner import run
+    from hil.startup import COMPILE_MESSAGE, plant_compile_pending
+
+    if not args.quiet and plant_compile_pending(args.hal):
+        status.print(COMPILE_MESSAGE)
 
     with Progress(
         TextColumn("[bold]{task.description}"),
@@ -102,6 +108,18 @@ def _run_into(
             bar.update(task, completed=t_s, phase=phase)
 
         realtime = _scheduler_request(args) if args.realtime else None
+        live = None
+        if args.live:
+            from hil.live import LiveView
+
+            assert target.tmp is not None
+            live = LiveView(args.live_port, target.tmp / "live.mcap", rate_hz=args.live_rate)
+            # stderr, flushed: a viewer (or a test) waits for this line to connect
+            print(
+                f"live view: {live.url} (Foxglove or Lichtblick); recording live.mcap",
+                file=sys.stderr,
+                flush=True,
+            )
         result = run(
             scenario,
             hal_url=args.hal,
@@ -111,8 +129,11 @@ def _run_into(
             realtime=realtime,
             rate_hz=args.rate,
             telemetry_path=target.tmp / "telemetry.parquet" if target.tmp else None,
+            live=live,
         )
-    paths = output.write_run_safely(result, target, csv=args.csv)
+    if not args.quiet:
+        status.print("writing the record" + ("" if args.no_report else " and the report") + " ...")
+    paths = output.write_run_safely(result, target, csv=args.csv, report=not args.no_report)
     if not args.quiet:
         output.print_summary(console, result.record, paths)
     if result.interrupted:
@@ -139,15 +160,38 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_PASS
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from hil.compare import compare_runs, format_comparison
+
+    for name in ("rtol", "atol", "time_tol"):
+        value = getattr(args, name)
+        if not (math.isfinite(value) and value >= 0):
+            raise ConfigError(f"--{name.replace('_', '-')} must be a number >= 0, not {value}")
+    c = compare_runs(
+        Path(args.run_a), Path(args.run_b), rtol=args.rtol, atol=args.atol, time_tol_s=args.time_tol
+    )
+    print(format_comparison(c, args.run_a, args.run_b))
+    return EXIT_PASS if c.identical else EXIT_FAIL
+
+
 def cmd_suite(args: argparse.Namespace) -> int:
     from rich.console import Console
 
+    from hil.startup import COMPILE_MESSAGE, plant_compile_pending
     from hil.suite import run_suite
 
     console = Console(highlight=False)
     out = Path(args.out) if args.out else _default_out("suite")
+    if not args.quiet and plant_compile_pending(args.hal):
+        console.print(COMPILE_MESSAGE + ", in each worker")
     ok = run_suite(
-        args.paths, out, hal_url=args.hal, jobs=args.jobs, console=console, quiet=args.quiet
+        args.paths,
+        out,
+        hal_url=args.hal,
+        jobs=args.jobs,
+        console=console,
+        quiet=args.quiet,
+        report=not args.no_report,
     )
     return EXIT_PASS if ok else EXIT_FAIL
 
@@ -177,6 +221,27 @@ def cmd_campaign(args: argparse.Namespace) -> int:
             f"{hi:.4f}); report: {out / 'report.html'}"
         )
     return EXIT_PASS
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from controller.errors import ScenarioError
+    from hil.scenario import read_table
+    from hil.schema import scenario_errors
+    from hil.suite import collect
+
+    bad = 0
+    for path in collect(args.paths):
+        try:
+            errors: list[ScenarioError] = scenario_errors(read_table(path), str(path))[1]
+        except ScenarioError as exc:
+            errors = [exc]
+        if errors:
+            bad += 1
+            for err in errors:
+                print(f"{err}", file=sys.stderr)
+        elif not args.quiet:
+            print(f"{path}: ok")
+    return EXIT_FAIL if bad else EXIT_PASS
 
 
 def cmd_vmcu(args: argparse.Namespace) -> int:
@@ -280,12 +345,14 @@ def _scheduler_request(args: argparse.Namespace) -> SchedulerRequest:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from hil.provenance import dockhil_version
+
     parser = argparse.ArgumentParser(
         prog="dockhil",
         description="Docking-mechanism controller reference and hardware-in-the-loop harness.",
     )
+    parser.add_argument("--version", action="version", version=f"dockhil {dockhil_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub.required = True
 
     p = sub.add_parser(
         "run",
@@ -309,6 +376,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing; use the exit code")
     p.add_argument("--csv", action="store_true", help="also write telemetry.csv (small runs)")
+    p.add_argument(
+        "--no-report",
+        action="store_true",
+        help="skip report.html and its plots ('dockhil report' makes them later)",
+    )
+    lv = p.add_argument_group("live view (needs pip install -e '.[live]')")
+    lv.add_argument(
+        "--live",
+        action="store_true",
+        help="serve the telemetry to Foxglove / Lichtblick over WebSocket while the run goes, "
+        "and record it to live.mcap",
+    )
+    lv.add_argument(
+        "--live-port", type=int, default=8765, help="WebSocket port (default 8765; 0: any free)"
+    )
+    lv.add_argument(
+        "--live-rate",
+        type=float,
+        default=20.0,
+        help="messages per channel per simulated second (default 20)",
+    )
     rt = p.add_argument_group("real time (a bench, or the virtual microcontroller with --realtime)")
     rt.add_argument(
         "--realtime",
@@ -336,6 +424,11 @@ def build_parser() -> argparse.ArgumentParser:
         "-j", "--jobs", type=int, default=None, help="parallel runs (default: CPU count)"
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--no-report",
+        action="store_true",
+        help="skip each run's report.html and plots (seconds per run)",
+    )
     p.set_defaults(func=cmd_suite)
 
     p = sub.add_parser(
@@ -355,6 +448,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     p.set_defaults(func=cmd_campaign)
+
+    p = sub.add_parser(
+        "validate",
+        help="check scenario files without running them",
+        description="Check scenario files against the scenario format (docs/scenarios.md) and "
+        "list every problem, with file, field and the valid choices. Exit 1 if any is invalid.",
+    )
+    p.add_argument("paths", nargs="+", help="scenario files or directories of *.toml")
+    p.add_argument("-q", "--quiet", action="store_true", help="print only the problems")
+    p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser(
         "vmcu",
@@ -425,12 +528,40 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("run_dir", help="a directory written by 'dockhil run'")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser(
+        "compare",
+        help="where two runs differ: measurements, phase timeline, telemetry",
+        description="Compare two run directories: measurement deltas, the first divergence of "
+        "the phase timeline and of the telemetry (exit 0 when identical, 1 when they differ).",
+    )
+    p.add_argument("run_a", help="a run directory (the reference)")
+    p.add_argument("run_b", help="another run directory")
+    p.add_argument(
+        "--rtol", type=float, default=0.0, help="relative tolerance on telemetry (default 0)"
+    )
+    p.add_argument(
+        "--atol",
+        type=float,
+        default=0.0,
+        help="absolute tolerance on telemetry, in each column's units (default 0)",
+    )
+    p.add_argument(
+        "--time-tol",
+        type=float,
+        default=0.0,
+        help="tolerance on phase entry times, s (default 0)",
+    )
+    p.set_defaults(func=cmd_compare)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command is None:  # bare `dockhil`: say what there is
+        parser.print_help()
+        return EXIT_PASS
     try:
         code: int = args.func(args)
     except ConfigError as exc:

@@ -151,6 +151,9 @@ class ControlLoop:
         self.exec_ns: array[int] = array("q")
         """Controller execution time per cycle, ns."""
         self.interlock_violations = 0
+        self.first_cycle_ns: int | None = None
+        """``perf_counter_ns`` at the end of the first cycle: what came before it (a first
+        run's kernel compile, the device's setup) is start-up, not loop speed."""
         self.t_s = 0.0
         """The backend's time at the newest frame read, s."""
         self.frame: SensorFrame | None = None
@@ -259,6 +262,8 @@ class ControlLoop:
         if self.telemetry is not None:
             self.telemetry.record(frame, self.hal.truth(), phase, cmd)
         self.hal.write(cmd)
+        if self.first_cycle_ns is None:
+            self.first_cycle_ns = time.perf_counter_ns()
         if self.progress is not None and t >= self._next_progress:
             self.progress(t, phase)
             self._next_progress = t + 1.0

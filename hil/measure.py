@@ -1,7 +1,7 @@
 """The contract's measurements, computed from a run's telemetry and phase timeline.
 
 Each is ``None`` when the run never got to the point where it is defined
-(``ARCHITECTURE.md``: "null when the run never got there"). Definitions:
+(``docs/records.md``: "null when the run never got there"). Definitions:
 
 * ``contact_closing_speed_m_s``: -d(gap)/dt at the first CONTACT entry.
 * ``capture_time_after_contact_s``: first BUFFERING entry (all latches

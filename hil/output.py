@@ -6,7 +6,6 @@ import shutil
 import tempfile
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -15,13 +14,19 @@ from controller.errors import DockhilError
 from hil.junit import write_junit
 from hil.outdir import OutputDir, sigint_held
 from hil.record import RunRecord
-from hil.report import build_report
+from hil.report import build_report, top_level_timeline
 from hil.runner import RunResult
 from hil.telemetry import write_csv, write_parquet
 
 
-def write_run(result: RunResult, out: Path, csv: bool = False) -> dict[str, Path]:
-    """Write everything a run produces into ``out``; returns name -> path."""
+def write_run(
+    result: RunResult, out: Path, csv: bool = False, report: bool = True
+) -> dict[str, Path]:
+    """Write everything a run produces into ``out``; returns name -> path.
+
+    ``report=False`` skips the HTML report and its plots (seconds of a short
+    run's wall time); ``dockhil report`` makes them later from the files.
+    """
     out.mkdir(parents=True, exist_ok=True)
     paths = {
         "result": out / "result.json",
@@ -32,13 +37,14 @@ def write_run(result: RunResult, out: Path, csv: bool = False) -> dict[str, Path
     cols = result.telemetry.columns()
     streamed = result.telemetry.path
     if streamed is None or streamed.resolve() != paths["telemetry"].resolve():
-        write_parquet(cols, paths["telemetry"])
+        write_parquet(cols, paths["telemetry"], result.telemetry.metadata)
     if csv:
         paths["csv"] = out / "telemetry.csv"
         write_csv(cols, paths["csv"])
     write_junit([result.record], paths["junit"])
     result.record.write(paths["result"])
-    paths["report"] = build_report(out)
+    if report:
+        paths["report"] = build_report(out)
     return paths
 
 
@@ -57,7 +63,8 @@ def rescue(result: RunResult) -> Path | None:
             if streamed is not None and streamed.is_file():
                 shutil.copyfile(streamed, where / "telemetry.parquet")
             else:
-                write_parquet(result.telemetry.columns(), where / "telemetry.parquet")
+                cols = result.telemetry.columns()
+                write_parquet(cols, where / "telemetry.parquet", result.telemetry.metadata)
             result.record.write(where / "result.json")
             return where
         except OSError:
@@ -65,7 +72,9 @@ def rescue(result: RunResult) -> Path | None:
     return None
 
 
-def write_run_safely(result: RunResult, target: OutputDir, csv: bool = False) -> dict[str, Path]:
+def write_run_safely(
+    result: RunResult, target: OutputDir, csv: bool = False, report: bool = True
+) -> dict[str, Path]:
     """Write into the prepared temporary directory, then rename into place.
 
     On any failure the record goes to :func:`rescue` and the
@@ -76,7 +85,7 @@ def write_run_safely(result: RunResult, target: OutputDir, csv: bool = False) ->
     tmp = target.tmp
     try:
         with sigint_held() as caught:
-            paths = write_run(result, tmp, csv=csv)
+            paths = write_run(result, tmp, csv=csv, report=report)
             final = target.commit()
     except OSError as exc:
         where = rescue(result)
@@ -91,20 +100,6 @@ def _fmt(v: float | None) -> str:
     if v is None:
         return "-"
     return f"{v:.4g}"
-
-
-def top_level_timeline(
-    phases: list[dict[str, Any]],
-) -> list[tuple[str, float, list[str]]]:
-    """Phase entries merged by top-level phase: (phase, entry time, sub-states in order)."""
-    out: list[tuple[str, float, list[str]]] = []
-    for p in phases:
-        top, _, sub = str(p["phase"]).partition(".")
-        if not out or out[-1][0] != top:
-            out.append((top, float(p["t_s"]), []))
-        if sub and sub not in out[-1][2]:
-            out[-1][2].append(sub)
-    return out
 
 
 def print_summary(console: Console, record: RunRecord, paths: dict[str, Path]) -> None:

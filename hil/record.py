@@ -1,6 +1,7 @@
 """The result record of a run (``result.json``), shaped like an OpenHTF test record.
 
-The field names are public contract (``ARCHITECTURE.md``); extend, don't rename.
+The field names are public contract, described in ``docs/records.md``;
+extend, don't rename.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ class Check:
 
 @dataclass(slots=True)
 class RunRecord:
+    """One run's record; every field is described in ``docs/records.md``."""
+
     scenario: str
     hal: str
     seed: int
@@ -65,6 +68,20 @@ class RunRecord:
     wall_time_s: float = 0.0
     interlock_violations: int = 0
     error: str | None = None
+    started_utc: str = ""
+    """When the run started, UTC, ISO 8601 (``2026-12-02T03:04:05.678Z``)."""
+    host: str = ""
+    """Host name of the machine that ran the harness."""
+    git_commit: str | None = None
+    """Commit of the dockhil checkout that ran (``-dirty`` with local changes); None
+    when installed from a package."""
+    scenario_sha256: str | None = None
+    """SHA-256 of the scenario file's bytes; None for a scenario built in code."""
+    preset_sha256: str | None = None
+    """SHA-256 of the preset file the scenario names."""
+    device: dict[str, Any] = field(default_factory=dict)
+    """The device's identity from its Hello (firmware and ICD version, name, period);
+    empty for an in-process backend."""
 
     def to_json(self) -> str:
         return json.dumps(_clean(asdict(self)), indent=2, allow_nan=False)

@@ -15,15 +15,16 @@ import time
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 import controller
 from controller.config import ControllerConfig
 from controller.errors import ConfigError, DockhilError, HalError, ScenarioError
-from controller.hal import LOCKSTEP, Hal, LinkCounters, SimControl
+from controller.hal import LOCKSTEP, DeviceIdentity, Hal, LinkCounters, SimControl
 from controller.machine import DockingController
-from hil import measure
+from hil import measure, provenance
 from hil.backends import open_hal, with_period
 from hil.loop import ControlLoop, Progress, RunLimitError, RunLimits
 from hil.outdir import sigint_held
@@ -42,6 +43,9 @@ from hil.record import Check, Measurement, Outcome, RunRecord
 from hil.scenario import SENSOR_FAULT_KINDS, Expectation, Scenario
 from hil.telemetry import TelemetryRecorder
 
+if TYPE_CHECKING:
+    from hil.live import LiveView
+
 
 @dataclass
 class RunResult:
@@ -49,6 +53,9 @@ class RunResult:
     telemetry: TelemetryRecorder
     exec_ns: array[int] = field(default_factory=lambda: array("q"))
     """Controller execution time per cycle, ns (8 bytes a cycle, not a Python int)."""
+    startup_s: float = 0.0
+    """Wall time from the start of the run to the end of its first cycle, s: a first
+    run's kernel compile and the backend's setup, kept out of the real-time factor."""
     interrupted: bool = False
     """Ctrl-C came after the loop had ended, while the record was being made: the
     record is whole; the command line writes it and then exits 130."""
@@ -71,6 +78,7 @@ def run(
     realtime: SchedulerRequest | None = None,
     rate_hz: float | None = None,
     telemetry_path: Path | None = None,
+    live: LiveView | None = None,
 ) -> RunResult:
     """Run ``scenario`` in lockstep and return its record and telemetry.
 
@@ -79,14 +87,26 @@ def run(
     that goes wrong inside the loop ends the run with outcome ERROR or
     ABORTED and keeps what was recorded. With ``telemetry_path`` the telemetry
     streams to that Parquet file as the run goes (flat memory); without it,
-    it is kept in memory.
+    it is kept in memory. With ``live`` (:mod:`hil.live`) the telemetry is
+    also published as the run goes; the view is closed with the telemetry.
     """
     seed = scenario.seed if seed is None else seed
     url = with_period(hal_url, scenario.period_s)
     config = controller_config(scenario)
+    started_utc = provenance.utc_now()
+    # before the HAL is opened: git and file digests take tens of ms a device need not wait
+    host, commit = provenance.host_name(), provenance.git_commit()
+    scenario_sha256 = provenance.file_sha256(scenario.path)
+    preset_sha256 = provenance.preset_sha256(scenario.preset)
     # before the HAL: a device confirmed ACTIVE wants set-points within its 100 ms
     # watchdog, and starting the telemetry writer (pyarrow) takes a good part of that
-    telemetry = TelemetryRecorder(telemetry_path)
+    metadata = {"dockhil.scenario": scenario_json(scenario, seed)}
+    if live is None:
+        telemetry = TelemetryRecorder(telemetry_path, metadata=metadata)
+    else:
+        from hil.live import LiveTelemetry
+
+        telemetry = LiveTelemetry(live, telemetry_path, metadata=metadata)
     try:
         if hal is None:
             hal = open_hal(url)
@@ -103,9 +123,16 @@ def run(
         seed=seed,
         scenario_path=scenario.path,
         versions={
-            "dockhil": controller.__version__,
+            "dockhil": provenance.dockhil_version(),
+            "controller": controller.__version__,
             "preset": scenario.preset,
         },
+        started_utc=started_utc,
+        host=host,
+        git_commit=commit,
+        scenario_sha256=scenario_sha256,
+        preset_sha256=preset_sha256,
+        device=dict(hal.device_identity()) if isinstance(hal, DeviceIdentity) else {},
     )
     loop = ControlLoop(
         hal,
@@ -122,7 +149,7 @@ def run(
     record.events = loop.events
     record.phases = loop.phases
     result = RunResult(record, telemetry, loop.exec_ns)
-    wall0 = time.perf_counter()
+    wall0_ns = time.perf_counter_ns()
     try:
         if isinstance(hal, SimControl):
             hal.setup(scenario.preset, seed, scenario.initial)
@@ -151,7 +178,9 @@ def run(
     finally:
         record.sim_time_s = loop.t_s
         record.interlock_violations = loop.interlock_violations
-        record.wall_time_s = time.perf_counter() - wall0
+        record.wall_time_s = (time.perf_counter_ns() - wall0_ns) / 1e9
+        if loop.first_cycle_ns is not None:
+            result.startup_s = (loop.first_cycle_ns - wall0_ns) / 1e9
         if isinstance(hal, LinkCounters):
             try:
                 record.link = dict(hal.link_counters())
@@ -166,6 +195,17 @@ def run(
         _finish(scenario, ctl, record, result)
     result.interrupted = bool(caught)
     return result
+
+
+def scenario_json(scenario: Scenario, seed: int) -> str:
+    """The scenario as run (the seed it ran with), as JSON for the telemetry file's metadata."""
+    import dataclasses
+    import json
+
+    data = dataclasses.asdict(scenario)
+    data["seed"] = seed
+    data["controller"] = dict(scenario.controller)
+    return json.dumps(data, allow_nan=False, default=str)
 
 
 def _check_backend(hal: Hal, url: str, scenario: Scenario, realtime: bool) -> None:
@@ -274,10 +314,20 @@ def _finish(
             "cycles": int(ns.size),
             "exec_us": percentiles_us(ns),
             "histograms": {"exec_us": histogram_us(ns)},
-            "real_time_factor": (
-                record.sim_time_s / record.wall_time_s if record.wall_time_s else None
-            ),
+            "startup_s": result.startup_s,
+            "real_time_factor": _real_time_factor(record, result.startup_s),
         }
+
+
+def _real_time_factor(record: RunRecord, startup_s: float) -> float | None:
+    """Simulated over wall time after the first cycle (a first run's compile is not speed).
+
+    The cycles after the first advance the simulation from the first frame's
+    time to the last one's: ``sim_time_s`` of simulated time.
+    """
+    sim_s = record.sim_time_s
+    wall_s = record.wall_time_s - startup_s
+    return sim_s / wall_s if sim_s > 0 and wall_s > 0 else None
 
 
 def _judge(name: str, value: float | None, units: str, e: Expectation | None) -> Measurement:

@@ -2,15 +2,26 @@
 
 Each scenario runs in its own process (the controller and plant are
 single-threaded; processes use both cores without sharing state) and writes
-its own run directory; the suite adds a combined ``junit.xml`` and
-``summary.json``.
+its own run directory; the suite adds a combined ``junit.xml``,
+``summary.json`` and an ``index.html`` linking each run's report.
+
+Ctrl-C stops a suite within a second or two: the workers ignore SIGINT (a
+terminal sends it to the whole process group) and watch a shared stop flag
+instead, once per simulated second of their run; the main process sets the
+flag, cancels the runs not yet started, collects the runs in flight (they end
+ABORTED, keeping what they recorded, without a report) and writes the summary,
+JUnit and index for what ran. The command then exits 130.
 """
 
 from __future__ import annotations
 
+import html
 import json
+import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import signal
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +31,7 @@ from rich.table import Table
 
 from controller.errors import ConfigError, DockhilError
 from hil.junit import write_junit
+from hil.outdir import sigint_held
 from hil.record import Outcome, RunRecord
 
 
@@ -38,8 +50,37 @@ def collect(paths: list[str]) -> list[Path]:
     return files
 
 
-def run_one(path: str, run_dir: str, hal_url: str | None) -> dict[str, Any]:
-    """Worker: run one scenario file and write its outputs into ``run_dir``; never raises."""
+DRAIN_S = 10.0
+"""After Ctrl-C, how long the runs in flight get to end and write their records, s."""
+
+_stop: Any = None
+"""The worker's copy of the suite's stop flag (a ``multiprocessing.Event``)."""
+
+
+def _worker_init(stop: Any) -> None:
+    """In each worker: Ctrl-C is the main process's to handle; the flag says when to stop."""
+    global _stop
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _stop = stop
+
+
+def _check_stop(t_s: float, phase: str) -> None:
+    if _stop is not None and _stop.is_set():
+        raise KeyboardInterrupt  # ends the run ABORTED, with what it recorded
+
+
+def run_one(
+    path: str, run_dir: str, hal_url: str | None, report: bool = True
+) -> dict[str, Any] | None:
+    """Worker: run one scenario file and write its outputs into ``run_dir``; never raises.
+
+    A run stopped by the suite's stop flag is written without its report, so
+    the suite ends quickly; one whose turn comes after the flag is set is not
+    started (None). The pool hands a worker its next run before it is free,
+    so cancelling the futures alone would not keep those from starting.
+    """
+    if _stop is not None and _stop.is_set():
+        return None
     from hil.outdir import OutputDir
     from hil.output import write_run_safely
     from hil.runner import run
@@ -49,9 +90,18 @@ def run_one(path: str, run_dir: str, hal_url: str | None) -> dict[str, Any]:
     try:
         scenario = load_scenario(path)
         tmp = target.prepare()
-        result = run(scenario, hal_url=hal_url, telemetry_path=tmp / "telemetry.parquet")
-        write_run_safely(result, target)
-        return json.loads(result.record.to_json())  # type: ignore[no-any-return]
+        result = run(
+            scenario,
+            hal_url=hal_url,
+            telemetry_path=tmp / "telemetry.parquet",
+            progress=_check_stop,
+        )
+        stopped = result.record.outcome == Outcome.ABORTED
+        paths = write_run_safely(result, target, report=report and not stopped)
+        out = json.loads(result.record.to_json())
+        out["run_dir"] = Path(run_dir).name
+        out["report"] = "report" in paths
+        return out  # type: ignore[no-any-return]
     except DockhilError as exc:
         rec = RunRecord(
             scenario=Path(path).stem,
@@ -85,6 +135,10 @@ def run_dirs(files: list[Path], out: Path) -> list[Path]:
     return [out / n for n in unique_names(names)]
 
 
+class SuiteInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped the suite; the summary of what ran is written (exit 130)."""
+
+
 def run_suite(
     paths: list[str],
     out: Path,
@@ -92,8 +146,13 @@ def run_suite(
     jobs: int | None = None,
     console: Console | None = None,
     quiet: bool = False,
+    report: bool = True,
 ) -> bool:
-    """Run every scenario; print a summary; return True when all passed."""
+    """Run every scenario; print a summary; return True when all passed.
+
+    Raises :class:`SuiteInterrupted` after Ctrl-C, once the summary of the
+    runs that ended is written.
+    """
     files = collect(paths)
     console = console or Console()
     try:
@@ -105,6 +164,8 @@ def run_suite(
     jobs = jobs or os.cpu_count() or 1
     dirs = run_dirs(files, out)
     results: dict[str, dict[str, Any]] = {}
+    interrupted = False
+    stop = multiprocessing.get_context().Event()
     with Progress(
         TextColumn("[bold]suite"),
         BarColumn(),
@@ -115,17 +176,47 @@ def run_suite(
         disable=quiet,
     ) as bar:
         task = bar.add_task("suite", total=len(files), last="")
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = {
-                pool.submit(run_one, str(f), str(d), hal_url): f
-                for f, d in zip(files, dirs, strict=True)
-            }
-            for fut in as_completed(futures):
-                rec = fut.result()
+        pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init, initargs=(stop,))
+        futures: dict[Future[dict[str, Any] | None], Path] = {
+            pool.submit(run_one, str(f), str(d), hal_url, report): f
+            for f, d in zip(files, dirs, strict=True)
+        }
+        pending = set(futures)
+
+        def collect_done(done: set[Future[dict[str, Any] | None]]) -> None:
+            for fut in done:
+                rec = None if fut.cancelled() else fut.result()
+                if rec is None:
+                    continue
                 results[str(futures[fut])] = rec
                 bar.update(task, advance=1, last=f"{rec['scenario']}: {rec['outcome']}")
-    ordered = [results[str(f)] for f in files]
-    table = Table(title=f"{len(files)} scenarios", show_edge=False)
+
+        try:
+            while pending:
+                done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                collect_done(done)
+        except KeyboardInterrupt:
+            interrupted = True
+            with sigint_held():  # a second Ctrl-C must not lose the summary
+                stop.set()
+                for fut in pending:
+                    fut.cancel()
+                deadline = time.monotonic() + DRAIN_S
+                while pending and time.monotonic() < deadline:
+                    done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                    collect_done(done)
+                    pending = {f for f in pending if not f.cancelled()}
+                if pending:  # stuck (a compile, a device): end those workers
+                    for proc in list((pool._processes or {}).values()):
+                        proc.terminate()
+        finally:
+            pool.shutdown(wait=not interrupted, cancel_futures=True)
+    ran = [f for f in files if str(f) in results]
+    ordered = [results[str(f)] for f in ran]
+    title = f"{len(files)} scenarios"
+    if interrupted:
+        title += f", interrupted: {len(files) - len(ran)} not run or not finished"
+    table = Table(title=title, show_edge=False)
     for col in ("scenario", "outcome", "final phase", "sim s", "wall s", "failed"):
         table.add_column(col)
     for rec in ordered:
@@ -145,9 +236,56 @@ def run_suite(
     console.print(table)
     (out / "summary.json").write_text(json.dumps(ordered, indent=1), encoding="utf-8")
     write_junit([_as_record(r) for r in ordered], out / "junit.xml")
+    write_index(ordered, out / "index.html", len(files) - len(ran))
     passed = sum(1 for r in ordered if r["outcome"] == "PASS")
     console.print(f"{passed}/{len(ordered)} passed; outputs in {out}")
+    if interrupted:
+        console.print(
+            f"interrupted: {len(files) - len(ran)} of {len(files)} scenarios not run; "
+            "summary.json, junit.xml and index.html cover the runs that ended"
+        )
+        raise SuiteInterrupted
     return passed == len(ordered)
+
+
+def write_index(records: list[dict[str, Any]], path: Path, not_run: int = 0) -> None:
+    """``index.html``: one row per run with its outcome, linking the run's report."""
+    esc = html.escape
+    rows = []
+    for rec in records:
+        name = esc(str(rec["scenario"]))
+        run_dir = rec.get("run_dir")
+        if run_dir and rec.get("report"):
+            name = f'<a href="{esc(run_dir)}/report.html">{name}</a>'
+        failed = [m["name"] for m in rec.get("measurements", []) if m["outcome"] == "FAIL"]
+        failed += [c["name"] for c in rec.get("checks", []) if c["outcome"] == "FAIL"]
+        if rec.get("error"):
+            failed.append(str(rec["error"]))
+        outcome = str(rec["outcome"])
+        rows.append(
+            f'<tr class="{esc(outcome.lower())}"><td>{name}</td><td>{esc(outcome)}</td>'
+            f"<td>{esc(str(rec.get('final_phase', '')))}</td>"
+            f"<td>{float(rec.get('sim_time_s') or 0):.1f}</td>"
+            f"<td>{float(rec.get('wall_time_s') or 0):.1f}</td>"
+            f"<td>{esc('; '.join(failed))}</td></tr>"
+        )
+    passed = sum(1 for r in records if r["outcome"] == "PASS")
+    note = f"; {not_run} not run (interrupted)" if not_run else ""
+    path.write_text(
+        f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>dockhil suite</title>
+<style>body {{ font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1150px; }}
+table {{ border-collapse: collapse; }} td, th {{ border: 1px solid #ccc; padding: 0.25em 0.6em;
+text-align: left; }} tr.pass td {{ background: #f1f8e9; }} tr.fail td, tr.error td,
+tr.aborted td {{ background: #ffebee; }}</style></head><body>
+<h1>dockhil suite: {passed}/{len(records)} passed{note}</h1>
+<table><tr><th>scenario</th><th>outcome</th><th>final phase</th><th>sim s</th><th>wall s</th>
+<th>failed</th></tr>
+{chr(10).join(rows)}
+</table></body></html>
+""",
+        encoding="utf-8",
+    )
 
 
 def _as_record(d: dict[str, Any]) -> RunRecord:

@@ -79,6 +79,54 @@ COLUMNS: tuple[str, ...] = (
 
 _NAN_TRUTH = (math.nan,) * 14
 
+_UNIT_SUFFIXES: tuple[tuple[str, str], ...] = (
+    ("_n_s_m", "N*s/m"),
+    ("_m_s", "m/s"),
+    ("_rad", "rad"),
+    ("_pa", "Pa"),
+    ("_j", "J"),
+    ("_n", "N"),
+    ("_m", "m"),
+    ("_a", "A"),
+    ("_v", "V"),
+    ("_s", "s"),
+)
+"""Column-name suffix -> SI unit, most specific first (the names carry their units)."""
+
+_UNITLESS = (
+    "latch_",
+    "hook_pos_",
+    "cmd_ring_centring",
+    "cmd_latch_",
+    "cmd_seal_",
+    "cmd_tunnel_",
+    "cmd_contact_reported",
+    "true_in_contact",
+    "ring_stop_hits",
+)
+"""Columns without a unit: 0/1 states and commands, hook travel as a fraction of stroke,
+the count of steps the ring spent on a stop."""
+
+
+def column_units(name: str) -> str:
+    """The SI unit of a telemetry column (``"1"`` for states and fractions).
+
+    ``""`` for ``phase`` (text) and for a name that carries no unit; a test
+    holds every numeric column to having one, so a new column says what it is
+    measured in without ever stopping a run from being written.
+    """
+    if name == "phase":
+        return ""
+    if name.startswith(_UNITLESS) or name == "cmd_pushrods_fire":
+        return "1"
+    base = name.rstrip("0123456789").rstrip("_")
+    if base.endswith(("_x", "_y", "_z")):
+        base = base[:-2]
+    for suffix, unit in _UNIT_SUFFIXES:
+        if base.endswith(suffix):
+            return unit
+    return ""
+
 
 Columns = Mapping[str, "NDArray[np.float64] | list[str]"]
 """Telemetry by column name: float64 arrays, and ``phase`` as a list of strings."""
@@ -100,13 +148,20 @@ class TelemetryRecorder:
     milliseconds that converting and compressing a row group takes.
     """
 
-    def __init__(self, path: str | Path | None = None, rows_per_group: int | None = None):
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        rows_per_group: int | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ):
         self._rows: list[tuple[float, ...]] = []
         self._phases: list[str] = []
         self.path = None if path is None else Path(path)
+        self.metadata = dict(metadata or {})
+        """Extra Parquet schema metadata (``dockhil.scenario``), beside the units."""
         self._group = rows_per_group or ROWS_PER_GROUP
         self._next_flush = min(FIRST_GROUP, self._group)
-        self._writer = _GroupWriter(self.path) if self.path is not None else None
+        self._writer = _GroupWriter(self.path, self.metadata) if self.path is not None else None
         self._flushed = 0
         self._closed = False
 
@@ -221,10 +276,11 @@ class _GroupWriter:
     SLICE = 256
     """Rows converted per step, about half a millisecond of GIL at a time."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, metadata: Mapping[str, str] | None = None) -> None:
         import pyarrow.parquet  # noqa: F401  -- imported here, before any loop starts
 
         self.path = path
+        self.metadata = metadata
         self._queue: queue.SimpleQueue[tuple[list[tuple[float, ...]], list[str]] | None] = (
             queue.SimpleQueue()
         )
@@ -252,7 +308,7 @@ class _GroupWriter:
                 rows, phases = item
                 cols = _in_memory(rows, phases, self.SLICE)
                 del rows
-                arrow = _arrow_table(cols)
+                arrow = _arrow_table(cols, self.metadata)
                 if writer is None:
                     writer = pq.ParquetWriter(str(self.path), arrow.schema, compression="zstd")
                 writer.write_table(arrow)
@@ -289,11 +345,22 @@ def _in_memory(
     return out
 
 
-def _arrow_table(cols: Columns) -> Any:
+def _arrow_table(cols: Columns, metadata: Mapping[str, str] | None = None) -> Any:
+    """Columns as an Arrow table whose schema carries the units (per field, ``units``, and
+    as one JSON object, ``dockhil.units``) and any ``metadata`` given (docs/records.md)."""
+    import json
+
     import pyarrow as pa
 
     ordered = ["t_s", "phase", *[n for n in cols if n not in ("t_s", "phase")]]
-    return pa.table({n: pa.array(cols[n]) for n in ordered})
+    arrays = [pa.array(cols[n]) for n in ordered]
+    units = {n: column_units(n) for n in ordered}
+    fields = [
+        pa.field(n, a.type, metadata={"units": units[n]})
+        for n, a in zip(ordered, arrays, strict=True)
+    ]
+    meta = {"dockhil.units": json.dumps(units), **(metadata or {})}
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields, metadata=meta))
 
 
 class ParquetColumns(Mapping[str, "NDArray[np.float64] | list[str]"]):
@@ -340,11 +407,21 @@ def phase_column(cols: Columns) -> Sequence[str]:
     return col
 
 
-def write_parquet(cols: Columns, path: str | Path) -> None:
+def write_parquet(
+    cols: Columns, path: str | Path, metadata: Mapping[str, str] | None = None
+) -> None:
     """Write telemetry columns to Parquet (``phase`` as a dictionary-encoded string column)."""
     import pyarrow.parquet as pq
 
-    pq.write_table(_arrow_table(cols), str(path), compression="zstd")
+    pq.write_table(_arrow_table(cols, metadata), str(path), compression="zstd")
+
+
+def read_metadata(path: str | Path) -> dict[str, str]:
+    """A telemetry file's schema metadata (``dockhil.units`` and ``dockhil.scenario``, JSON)."""
+    import pyarrow.parquet as pq
+
+    raw = pq.read_schema(str(path)).metadata or {}
+    return {k.decode(): v.decode() for k, v in raw.items() if not k.startswith(b"ARROW:")}
 
 
 def read_parquet(path: str | Path) -> dict[str, NDArray[np.float64] | list[str]]:

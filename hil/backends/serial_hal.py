@@ -514,6 +514,19 @@ class SerialHal:
         self._wait_reply(lambda p: isinstance(p.msg, m.Pong), "Pong", timeout_s)
         return time.monotonic() - t0
 
+    def device_identity(self) -> dict[str, str | int]:
+        """The Hello's identity fields (``controller.hal.DeviceIdentity``), for the record."""
+        h = self.hello
+        if h is None:
+            return {}
+        return {
+            "device": h.device,
+            "firmware_version": ".".join(map(str, h.firmware_version)),
+            "protocol_version": ".".join(map(str, h.protocol_version)),
+            "period_us": h.period_us,
+            "capabilities": h.capabilities,
+        }
+
     def link_counters(self) -> dict[str, int]:
         with self._lock:
             c = self._decoder.counters.as_dict()

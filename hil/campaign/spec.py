@@ -23,7 +23,8 @@ from typing import Any
 
 from controller.errors import ConfigError, ScenarioError
 from controller.types import InitialConditions
-from hil.scenario import FAULT_KINDS, PHASES, Scenario, _Reader, scenario_from_dict
+from hil.campaign.reader import TableReader as _Reader
+from hil.scenario import FAULT_KINDS, PHASES, Scenario, scenario_from_dict
 
 SAMPLERS = ("lhs", "uniform", "normal", "corners", "list")
 """Latin hypercube, independent uniform, (truncated) normal, the corner set, an explicit list."""

@@ -28,7 +28,9 @@ ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).with_name("golden.json")
 
 #: Record fields that differ between two runs of the same build on the same seed (the
-#: scenario path is absolute: it differs between two checkouts).
+#: scenario path is absolute: it differs between two checkouts), and the provenance fields
+#: (docs/records.md: input file digests, the device's Hello): a comment added to a scenario,
+#: or a new provenance field, is not a change of behaviour.
 VOLATILE = (
     "timing",
     "versions",
@@ -37,7 +39,11 @@ VOLATILE = (
     "started_utc",
     "host",
     "git",
+    "git_commit",
     "scenario_path",
+    "scenario_sha256",
+    "preset_sha256",
+    "device",
 )
 
 

@@ -199,12 +199,15 @@ def test_one_bad_file_does_not_stop_the_suite(
 def test_unknown_preset_over_the_wire_is_a_usage_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """It used to be reported as a link fault (exit 1) after the device refused it."""
-    s = _scenario(tmp_path, TINY.replace('name = "tiny"', 'name = "tiny"\npreset = "nope"'))
+    """It used to be reported as a link fault (exit 1) after the device refused it.
+
+    (A preset *name* the host does not ship is refused when the scenario loads; a preset
+    file is looked up where the plant runs, here the device.)"""
+    s = _scenario(tmp_path, TINY.replace('name = "tiny"', 'name = "tiny"\npreset = "nope.toml"'))
     out = tmp_path / "o"
     assert cli.main(["run", str(s), "--hal", "vmcu://", "--out", str(out), "-q"]) == 2
     line = _err(capsys)
-    assert "refused the simulation setup (preset 'nope'" in line
+    assert "refused the simulation setup (preset 'nope.toml'" in line
     assert not out.exists()
 
 

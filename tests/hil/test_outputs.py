@@ -211,3 +211,61 @@ def test_cli_errors_are_one_line_with_exit_code_2(tmp_path: Path) -> None:
     )
     assert "initial.closing_speed_m_s" in p.stderr
     assert str(bad) in p.stderr
+
+
+def test_record_is_traceable(tmp_path: Path) -> None:
+    """Start time, host, version, commit, and digests that change when the file does."""
+    import hashlib
+
+    from hil.provenance import git_commit
+
+    text = (ROOT / "scenarios" / "nominal.toml").read_text().replace("1500", "3")
+    path = tmp_path / "s.toml"
+    path.write_text(text)
+    rec = run(load_scenario(path)).record
+    assert rec.started_utc.endswith("Z")
+    assert rec.started_utc[:4] == time.strftime("%Y", time.gmtime())
+    assert rec.host
+    assert rec.versions["dockhil"]
+    assert rec.scenario_sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    preset = ROOT / "sim_bridge" / "presets" / "cn-10t-100t.toml"
+    assert rec.preset_sha256 == hashlib.sha256(preset.read_bytes()).hexdigest()
+    path.write_text(text + "\n# one more line\n")
+    assert run(load_scenario(path)).record.scenario_sha256 != rec.scenario_sha256
+    if (ROOT / ".git").exists():
+        assert rec.git_commit is not None
+        assert len(rec.git_commit.removesuffix("-dirty")) == 40
+    assert git_commit(tmp_path) is None  # not a checkout
+
+
+def test_parquet_carries_units_and_the_scenario(
+    short_run: tuple[object, dict[str, Path]],
+) -> None:
+    from hil.telemetry import column_units, read_metadata
+
+    meta = read_metadata(short_run[1]["telemetry"])
+    units = json.loads(meta["dockhil.units"])
+    assert units["axial_load_n"] == "N"
+    assert units["rel_vel_m_s_x"] == "m/s"
+    assert units["hook_pos_3"] == "1"
+    assert all(units[c] for c in COLUMNS), [c for c in COLUMNS if not units[c]]
+    assert column_units("cmd_chaser_thrust") == ""  # a name without a unit is caught above
+    scenario = json.loads(meta["dockhil.scenario"])
+    assert scenario["name"] == "short"
+    assert scenario["initial"]["distance_m"] == 0.2
+    assert scenario["expect"][0]["high"] == 5000.0
+
+
+def test_compile_message_is_due_only_without_the_kernel_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hil.startup import plant_compile_pending
+
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    assert plant_compile_pending("sim://")  # an empty cache: the next run compiles
+    assert plant_compile_pending("vmcu://")
+    assert not plant_compile_pending("/dev/ttyACM0")  # a bench runs no plant here
+    cache = tmp_path / "_kernel_0123abcd"  # numba's name for the package's cache folder
+    cache.mkdir()
+    (cache / "step.advance-290.py311.nbi").write_bytes(b"")
+    assert not plant_compile_pending("sim://")

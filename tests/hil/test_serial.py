@@ -135,6 +135,12 @@ def test_lockstep_over_pty_matches_in_process(vmcu_pty: tuple[subprocess.Popen[s
     assert remote.link["bad_crc"] == 0
     assert remote.link["seq_gaps"] == 0
     assert remote.link["hk_frames"] >= 25_000
+    # the device's identity from its Hello is in the record; the in-process plant has none
+    from sim_bridge.vmcu import _FW_VERSION
+
+    assert remote.device["device"] == "dockhil-vmcu"
+    assert remote.device["firmware_version"] == ".".join(map(str, _FW_VERSION))
+    assert local.device == {}
 
 
 def test_killed_device_ends_safe_with_records(tmp_path: Path) -> None:
