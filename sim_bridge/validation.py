@@ -253,14 +253,34 @@ def _fmt(v: float | None, spec: str) -> str:
 
 def main() -> int:
     """Print the corner table and the scalar figures (the numbers of docs/validation.md)."""
+    out: list[str] = []
     starts = corner_starts()
     figs = scripted_captures([ic for _, ic in starts])
-    for (_name, _), _f in zip(starts, figs, strict=True):
-        pass
+    out.append(
+        "| corner | capture after contact, s | peak axial, N | peak lateral, N | "
+        "energy fraction 10 s | actuator work / E0 | ledger error / E0 | stop hits |"
+    )
+    out.append("|---|---|---|---|---|---|---|---|")
+    for (name, _), f in zip(starts, figs, strict=True):
+        out.append(
+            f"| {name} | {_fmt(f.capture_after_contact_s, '.2f')} | {f.peak_axial_n:.0f} | "
+            f"{f.peak_lateral_n:.0f} | {_fmt(f.energy_fraction_10s, '.3f')} | "
+            f"{_fmt(f.actuator_work_fraction_10s, '.3f')} | "
+            f"{_fmt(f.ledger_error_fraction, '.4f')} | {f.stop_hits} |"
+        )
+    speeds = [0.05, 0.08, 0.12, 0.18, 0.25]
+    peaks = [round(x) for x in peak_axial_vs_speed(speeds)]
+    out.append(f"peak axial vs speed {speeds} {peaks}")
+    force = [round(x) for x in absorber_force_vs_speed(speeds)]
+    out.append(f"absorber force vs speed {speeds} {force}")
+    rest = [round(x, 3) for x in restitution(speeds)]
+    out.append(f"restitution (latches off) {speeds} {rest}")
     for v in (0.05, 0.08, 0.12):
-        for _label, ic in (("central", central(v)), ("0.05 m / 2 deg off", slightly_off(v))):
+        for label, ic in (("central", central(v)), ("0.05 m / 2 deg off", slightly_off(v))):
             for thrust in (False, True):
-                scripted_captures([ic], thrust=thrust)[0]
+                f = scripted_captures([ic], thrust=thrust)[0]
+                out.append(f"{v} m/s {label}, thrust {thrust}: capture {f.capture_after_contact_s}")
+    sys.stdout.write("\n".join(out) + "\n")
     return 0
 
 

@@ -112,6 +112,7 @@ def expected_files() -> dict[Path, str]:
 def main() -> int:
     for path, text in expected_files().items():
         path.write_text(text, encoding="utf-8")
+        sys.stdout.write(f"{path}\n")
     return 0
 
 
