@@ -27,6 +27,7 @@ for messages that cannot be represented, which are caller bugs.
 
 from __future__ import annotations
 
+import math
 import struct
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -56,18 +57,26 @@ PSC_UNSEGMENTED = 0xC000
 _SAFE = ActuatorCommand()
 
 
+SP_FLAGS: tuple[str, ...] = (
+    "ring_centring",
+    "latch_arm",
+    "latch_release",
+    "seal_valve_open",
+    "tunnel_valve_open",
+    "pushrods_fire",
+    "tunnel_vent_open",
+)
+"""The boolean ``ActuatorCommand`` fields in the set-point flag byte, bit 0 first
+(``docs/icd.md`` 4.4): a new discrete output is one more name here (bit 7 is the last)."""
+
+
 def _sp_values(sp: m.SetPoints) -> tuple[int, ...]:
     c = sp.cmd
     hook_a, hook_b = c.hook_motor_v
-    flags = (
-        (1 if c.ring_centring else 0)
-        | (2 if c.latch_arm else 0)
-        | (4 if c.latch_release else 0)
-        | (8 if c.seal_valve_open else 0)
-        | (16 if c.tunnel_valve_open else 0)
-        | (32 if c.pushrods_fire else 0)
-        | (64 if c.tunnel_vent_open else 0)
-    )
+    flags = 0
+    for bit, name in enumerate(SP_FLAGS):
+        if getattr(c, name):
+            flags |= 1 << bit
     s = _SAFE
     return (
         c.seq & 0xFFFFFFFF,
@@ -82,22 +91,27 @@ def _sp_values(sp: m.SetPoints) -> tuple[int, ...]:
 
 def _sp_message(v: tuple[Any, ...]) -> m.SetPoints:
     cseq, damper, brake, ring, hook_a, hook_b, fl = v
+    if fl >> len(SP_FLAGS):
+        raise RejectError("bad_field", 14)
     return m.SetPoints(
         ActuatorCommand(
             seq=cseq,
             damper_n_s_m=damper / SP_DAMPER_SCALE,
             brake_slip_n=brake / SP_BRAKE_SCALE,
             ring_speed_m_s=ring / SP_RING_SPEED_SCALE,
-            ring_centring=bool(fl & 1),
-            latch_arm=bool(fl & 2),
-            latch_release=bool(fl & 4),
             hook_motor_v=(hook_a / SP_HOOK_V_SCALE, hook_b / SP_HOOK_V_SCALE),
-            seal_valve_open=bool(fl & 8),
-            tunnel_valve_open=bool(fl & 16),
-            pushrods_fire=bool(fl & 32),
-            tunnel_vent_open=bool(fl & 64),
+            **{name: bool(fl >> bit & 1) for bit, name in enumerate(SP_FLAGS)},
         )
     )
+
+
+def wire_command(cmd: ActuatorCommand) -> ActuatorCommand:
+    """``cmd`` as a device receives it: each field through its set-point LSB and range.
+
+    The in-process backend applies this so that a run on ``sim://`` sees the
+    same set-points as the same run over the wire (``docs/icd.md`` 4.4).
+    """
+    return _sp_message(_sp_values(m.SetPoints(cmd))).cmd
 
 
 # --------------------------------------------------------------------------- other payloads
@@ -229,7 +243,7 @@ def _dec_sim_setup(data: bytes, time_s: float, seq: int) -> m.SimSetup:
     try:
         preset = bytes(data[n:]).decode("utf-8")
     except UnicodeDecodeError:
-        raise RejectError("bad_field") from None
+        raise RejectError("bad_field", n) from None
     d = v[1:13]
     ic = InitialConditions(
         distance_m=d[0],
@@ -257,8 +271,10 @@ def _inject_values(msg: m.SimInject) -> tuple[Any, ...]:
 
 def _inject_message(v: tuple[Any, ...]) -> m.SimInject:
     code, index, active, value = v
-    if code >= len(m.PLANT_FAULT_CODES) or active > 1:
-        raise RejectError("bad_field")
+    if code >= len(m.PLANT_FAULT_CODES):
+        raise RejectError("bad_field", 0)
+    if active > 1:
+        raise RejectError("bad_field", 2)
     return m.SimInject(PlantFault(m.PLANT_FAULT_CODES[code], index, value), active=bool(active))
 
 
@@ -270,7 +286,7 @@ def _step_values(msg: m.SimStep) -> tuple[int]:
 
 def _step_message(v: tuple[Any, ...]) -> m.SimStep:
     if v[0] == 0:
-        raise RejectError("bad_field")
+        raise RejectError("bad_field", 0)
     return m.SimStep(v[0])
 
 
@@ -285,16 +301,33 @@ def _truth_values(msg: m.SimTruth) -> tuple[Any, ...]:
         t.energy_dissipated_contact_j,
         t.axial_load_n,
         t.lateral_load_n,
+        t.extra.get(ACTUATOR_WORK, math.nan),
         1 if t.in_contact else 0,
     )
 
 
+ACTUATOR_WORK = "energy_actuator_work_j"
+"""The one ``Truth.extra`` entry that SimTruth carries (telemetry records it)."""
+
+
 def _truth_message(v: tuple[Any, ...]) -> m.SimTruth:
-    t, ke, stored, damper, brake, contact, axial, lateral, in_contact = v
+    t, ke, stored, damper, brake, contact, axial, lateral, work, in_contact = v
     if in_contact > 1:
-        raise RejectError("bad_field")
+        raise RejectError("bad_field", 72)
+    extra = {} if math.isnan(work) else {ACTUATOR_WORK: work}
     return m.SimTruth(
-        Truth(t, ke, stored, damper, brake, contact, axial, lateral, in_contact=bool(in_contact))
+        Truth(
+            t,
+            ke,
+            stored,
+            damper,
+            brake,
+            contact,
+            axial,
+            lateral,
+            in_contact=bool(in_contact),
+            extra=extra,
+        )
     )
 
 
@@ -422,7 +455,7 @@ LAYOUTS: dict[type[Any], Layout] = {
     ),
     m.SimInject: _row(m.SimInject, ">BBBd", _inject_values, _inject_message),
     m.SimStep: _row(m.SimStep, ">H", _step_values, _step_message),
-    m.SimTruth: _row(m.SimTruth, ">8dB", _truth_values, _truth_message),
+    m.SimTruth: _row(m.SimTruth, ">9dB", _truth_values, _truth_message),
 }
 """Message class -> its payload layout: the one table of the application data."""
 

@@ -55,7 +55,7 @@ def test_ping_from_spacepackets_alone(vmcu_pty: tuple[subprocess.Popen[str], str
         import tty
 
         tty.setraw(fd)
-        ping = PusTc(apid=0x0D1, service=17, message_subtype=1, seq_count=7)
+        ping = PusTc(17, 1, apid=0x0D1, seq_count=7)
         os.write(fd, cobs.encode(ping.pack()) + b"\x00")
         buf = b""
         deadline = time.monotonic() + 3.0
@@ -66,8 +66,12 @@ def test_ping_from_spacepackets_alone(vmcu_pty: tuple[subprocess.Popen[str], str
                 buf += os.read(fd, 4096)
             while b"\x00" in buf:
                 frame, buf = buf.split(b"\x00", 1)
+                if not frame:
+                    continue  # an empty frame (the device's flush, ICD DEV-FRM-2)
                 tm = PusTm.unpack(cobs.decode(frame), timestamp_len=7)
-                if (tm.service, tm.message_subtype) == (17, 2):
+                # the subtype is ``subservice`` up to spacepackets 0.28, ``message_subtype`` after
+                subtype = getattr(tm, "message_subtype", None)
+                if (tm.service, tm.subservice if subtype is None else subtype) == (17, 2):
                     pong = tm
         assert pong is not None, "no 17,2 answer to a 17,1 ping"
         assert pong.apid == 0x0D1

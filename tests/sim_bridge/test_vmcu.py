@@ -64,13 +64,15 @@ def test_device_in_boot_mode_holds_the_safe_state() -> None:
     moved = {}
     for active in (False, True):
         dev, host = VirtualMcu(period_s=0.01), Host()
-        if active:
-            dev.receive(host.tc(m.ModeCommand(m.DeviceMode.ACTIVE)), 0.0)
         first = msgs(host, dev.receive(host.tc(m.SimSetup("cn-10t-100t", 1)), 0.0), m.Housekeeping)
+        if active:  # after SimSetup, which puts the device in SAFE (ICD SIM-SETUP-2)
+            dev.receive(host.tc(m.ModeCommand(m.DeviceMode.ACTIVE)), 0.0)
         x0 = first[0].frame.ring_extension_b_m
         last = None
-        for _ in range(100):
+        for k in range(100):
             data = host.tc(m.SetPoints(ActuatorCommand(ring_speed_m_s=-0.005, brake_slip_n=0.0)))
+            if k % 10 == 0:  # every 100 ms of simulated time, as the host does in lockstep
+                data += host.tc(m.HostHeartbeat(counter=k))
             last = msgs(host, dev.receive(data + host.tc(m.SimStep(1)), 0.0), m.Housekeeping)[-1]
         moved[active] = abs(last.frame.ring_extension_b_m - x0)
     assert moved[False] < 1e-4
