@@ -175,6 +175,8 @@ class VirtualMcu:
         self._hooks_at: list[int] | None = None
         """Per hook: 0 at the open stop, 1 at the closed stop, 2 between (HOOK_EDGE)."""
         self._pending_events = b""
+        self._last_hk_t_s = -1.0
+        """Simulated time of the newest housekeeping report streamed in real time, s."""
         self._t0_s: float | None = None
         self._next_hk_s = 0.0
         self._next_hb_s = 0.0
@@ -302,6 +304,7 @@ class VirtualMcu:
     def _housekeeping(self) -> bytes:
         """One report: Housekeeping, then SimTruth, then the events of the edges seen."""
         frame = self._plant.read()
+        self._last_hk_t_s = self._plant.plant.t_s
         out = self._damage(codec.encode(m.Housekeeping(frame), self._seq.next()))
         truth = self._plant.truth()
         if truth is not None:
@@ -499,6 +502,7 @@ class VirtualMcu:
         self._setpoints = ActuatorCommand()
         self._last_frame = None
         self._hooks_at = None
+        self._last_hk_t_s = -1.0
         self._t0_s = now_s
         self._next_hk_s = now_s
         self._last_sp_s = None
@@ -536,6 +540,10 @@ class VirtualMcu:
         for _ in range(max(0, steps)):
             self._plant.write(self._applied())
         if now_s >= self._next_hk_s:
+            if self._plant.plant.t_s <= self._last_hk_t_s:
+                # the clock's rounding left the plant on the last report's sample: one
+                # report per period means a new sample each time (ICD DEV-HK-1)
+                self._plant.write(self._applied())
             out += self._housekeeping()
             wall_period = self.period_s / self.speedup
             self._next_hk_s += wall_period

@@ -3,7 +3,8 @@
 The I/O shell around :class:`sim_bridge.vmcu.VirtualMcu`: it owns the file
 descriptors and the clock (``time.monotonic``), feeds received bytes to the
 core and writes back what it returns. One client at a time; the pty's slave
-end is held open so a host may close and reopen the device path.
+end is held open so a host may close and reopen the device path. The device
+boots (0x00, Hello) when the pty is served, and again for each TCP connection.
 """
 
 from __future__ import annotations
@@ -92,6 +93,8 @@ def serve_tcp(
                     with contextlib.suppress(OSError):
                         conn.sendall(data)
 
+                # a connection is this link's boot: 0x00 and a Hello first (ICD DEV-BOOT-1)
+                write(core.link_up(time.monotonic()))
                 _pump(core, conn.fileno(), write, lambda: False)
 
 
