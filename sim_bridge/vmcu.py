@@ -11,9 +11,10 @@ shell (:mod:`sim_bridge.vmcu_server`) owns the pty or socket and the clock,
 which keeps this core testable with plain values and byte strings.
 
 **Boot.** The first :meth:`poll` (or :meth:`link_up`, for a new connection)
-sends one 0x00 and a ``Hello``. Whenever the transmitter was silent for
-``TX_IDLE_FLUSH_MS``, the next burst starts with a 0x00 too, so a receiver
-that opened the port in the pause (and flushed it) takes the next frame whole.
+sends a ``Hello``. Every burst goes out through :meth:`burst`, which puts a
+0x00 in front when the transmitter was silent for ``TX_IDLE_FLUSH_MS`` (and
+before the very first), so a receiver that opened the port in the pause (and
+flushed it) takes the next frame whole.
 
 **Modes** (``docs/icd.md``). The device boots in BOOT with its actuators in
 the safe state (``ActuatorCommand()``) and applies set-points only in ACTIVE,
@@ -191,13 +192,18 @@ class VirtualMcu:
         self.sim_fault_count = 0
 
     # ----------------------------------------------------------------- outgoing
-    def _flush(self, out: bytes, now_s: float, force: bool = False) -> bytes:
-        """``out`` with one 0x00 in front when the transmitter was idle (ICD DEV-FRM-2)."""
+    def burst(self, out: bytes, send_s: float, force: bool = False) -> bytes:
+        """``out`` as it goes on the wire at device time ``send_s`` (s): with one 0x00 in
+        front when the transmitter was idle for ``TX_IDLE_FLUSH_MS`` (ICD DEV-FRM-2).
+
+        The serving shell calls it with a clock reading taken just before it writes,
+        since composing a burst can itself take a while (a first report loads the plant).
+        """
         if not out:
             return out
         last = self._tx_last_s
-        idle = last is None or (now_s - last) * 1000.0 >= m.TX_IDLE_FLUSH_MS
-        self._tx_last_s = now_s
+        idle = last is None or (send_s - last) * 1000.0 >= m.TX_IDLE_FLUSH_MS
+        self._tx_last_s = send_s
         return b"\x00" + out if (idle or force) else out
 
     def _event(self, event_id: int, index: int = 0, value: int = 0) -> bytes:
@@ -390,7 +396,7 @@ class VirtualMcu:
 
     def link_up(self, now_s: float) -> bytes:
         """A host connected (a new TCP connection): one 0x00 and a Hello (ICD DEV-BOOT-1)."""
-        return self._flush(self.hello(), now_s, force=True)
+        return self.burst(self.hello(), now_s, force=True)
 
     def hello(self) -> bytes:
         # LOCKSTEP is set only when this device waits for SimStep: it tells the
@@ -421,7 +427,7 @@ class VirtualMcu:
             for r in refused:
                 out += self._refuse(r)
             refused.clear()
-        return self._flush(out, now_s)
+        return out
 
     def _refuse(self, r: Refused) -> bytes:
         """1,2 for a CRC-valid TC the decoder could not take (ICD DEV-RX-2)."""
@@ -526,14 +532,14 @@ class VirtualMcu:
             self._next_hk_s = now_s
             self._next_hb_s = now_s
         if self._tx_last_s is None:
-            out += self.hello()  # boot (ICD DEV-BOOT-1); _flush puts the 0x00 in front
+            out += self.hello()  # boot (ICD DEV-BOOT-1); burst() puts the 0x00 in front
         if now_s >= self._next_hb_s:
             out += self._heartbeat(now_s)
             self._next_hb_s += m.HEARTBEAT_PERIOD_MS / 1000.0
             if self._next_hb_s < now_s:
                 self._next_hb_s = now_s + m.HEARTBEAT_PERIOD_MS / 1000.0
         if self.lockstep:
-            return self._flush(out, now_s)
+            return out
         out += self._watch(now_s)
         target_sim = (now_s - self._t0_s) * self.speedup
         steps = int((target_sim - self._plant.read().t_s) / self.period_s + 1e-9)
@@ -549,7 +555,14 @@ class VirtualMcu:
             self._next_hk_s += wall_period
             if self._next_hk_s < now_s - 10 * wall_period:
                 self._next_hk_s = now_s + wall_period  # fell far behind: skip, don't burst
-        return self._flush(out, now_s)
+        return out
+
+    @property
+    def next_due_s(self) -> float:
+        """Device time of the next thing :meth:`poll` has to send (report or heartbeat), s."""
+        if self.lockstep:
+            return self._next_hb_s
+        return min(self._next_hk_s, self._next_hb_s)
 
     @property
     def counters(self) -> dict[str, int]:

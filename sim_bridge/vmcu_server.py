@@ -31,8 +31,11 @@ def _pump(
 ) -> None:
     """Serve until the peer hangs up (socket) or ``stop()`` says so."""
     clock = time.monotonic
-    wait = core.period_s / core.speedup if not core.lockstep else 0.02
+    longest = 0.02
     while not stop():
+        # sleep until the core is due (its next report or heartbeat), not a fixed time:
+        # a fixed wait of one period plus the work of a wake drifted the reports late
+        wait = min(longest, max(0.0, core.next_due_s - clock()))
         ready, _, _ = select.select([rfd], [], [], wait)
         now = clock()
         if ready:
@@ -44,10 +47,10 @@ def _pump(
                 return
             out = core.receive(data, now)
             if out:
-                write(out)
+                write(core.burst(out, clock()))
         out = core.poll(clock())
         if out:
-            write(out)
+            write(core.burst(out, clock()))
 
 
 def serve_pty(core: VirtualMcu, announce: Callable[[str], None] | None = None) -> None:
