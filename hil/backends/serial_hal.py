@@ -464,7 +464,7 @@ class SerialHal:
                 self._active_seq = self._send(m.ModeCommand(m.DeviceMode.ACTIVE))
         self._send(m.SetPoints(cmd))
         now = self._frame_t_s if self.lockstep else time.monotonic()
-        if now >= self._next_hb:
+        if now >= self._next_hb - 1e-9:  # frame times are whole ms: no float misses
             self._send(self._host_heartbeat())
             self._next_hb = now + m.HEARTBEAT_PERIOD_MS / 1000.0
         if self.lockstep:
