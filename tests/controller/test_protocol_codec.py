@@ -492,3 +492,32 @@ def test_chunking_does_not_matter(chunk: int) -> None:
     assert [p.seq_count for p in out] == list(range(50))
     assert dec.counters.seq_gaps == 0
     assert dec.counters.rejects == 0
+
+
+# --------------------------------------------------------------------------- clause ids
+
+
+def test_every_icd_clause_has_a_check_and_conform_rows_are_clauses() -> None:
+    """Clause ids (bold in docs/icd.md) and the conformance table (section 9) agree,
+    and every row of ``dockhil conform`` is a device clause the ICD defines."""
+    from hil.conform import CLAUSES
+
+    text = ICD.read_text()
+    body, table = text.split("## 9. Conformance", 1)
+    defined = set(re.findall(r"\*\*((?:DEV|HOST|LINK|SIM)-[A-Z]+-\d+)\*\*", body))
+    listed = set()
+    for first, rest in re.findall(
+        r"^\| ((?:DEV|HOST|LINK|SIM)-[^|]+?) \| ([^|]+) \|$", table, re.M
+    ):
+        listed.update(x.strip() for x in first.split(","))
+        assert rest.strip(), first
+    assert defined == listed, (sorted(defined - listed), sorted(listed - defined))
+    rows = {c.clause for c in CLAUSES}
+    assert rows <= defined, sorted(rows - defined)
+    cited = set(re.findall(r"conform ((?:DEV|SIM)-[A-Z]+-\d+)", table))
+    cited |= {
+        x
+        for line in re.findall(r"conform ([^|]+)", table)
+        for x in re.findall(r"(?:DEV|SIM)-[A-Z]+-\d+", line)
+    }
+    assert cited <= rows, sorted(cited - rows)

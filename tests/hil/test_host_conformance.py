@@ -57,6 +57,7 @@ class FakeDevice:
         self.hb_mode = int(m.DeviceMode.SAFE)
         self._stop = False
         self._seq = codec.SeqCounter()
+        self.decoder = codec.StreamDecoder()
         self._n = 0
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
@@ -69,7 +70,7 @@ class FakeDevice:
         self._send(decode_housekeeping(_ZEROS, self._n * 0.01, self._n))
 
     def _serve(self) -> None:
-        decoder = codec.StreamDecoder()
+        decoder = self.decoder
         next_hk = next_hb = time.monotonic()
         while not self._stop:
             ready, _, _ = select.select([self.master], [], [], 0.002)
@@ -202,6 +203,9 @@ def test_host_heartbeats_every_100_ms_with_phase_code_and_age(
         time.sleep(0.05)
         last = dev.of(m.HostHeartbeat)[-1]
         assert last.peer_age_ms >= 300  # type: ignore[attr-defined]
+        # HOST-SEQ-1: one sequence count for everything the host sent, no gaps
+        assert dev.decoder.counters.seq_gaps == 0
+        assert dev.decoder.counters.frames_ok > 100
     finally:
         hal.close()
 
