@@ -31,6 +31,7 @@ import math
 import struct
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from controller.errors import ProtocolError
@@ -70,13 +71,20 @@ SP_FLAGS: tuple[str, ...] = (
 (``docs/icd.md`` 4.4): a new discrete output is one more name here (bit 7 is the last)."""
 
 
+_flag_values = attrgetter(*SP_FLAGS)
+_FLAG_BOOLS = tuple(
+    tuple(bool(v >> bit & 1) for bit in range(len(SP_FLAGS))) for v in range(1 << len(SP_FLAGS))
+)
+"""The flag byte's booleans in SP_FLAGS order, for every valid byte: one look-up per decode."""
+_FLAG_BYTE = {bools: v for v, bools in enumerate(_FLAG_BOOLS)}
+
+
 def _sp_values(sp: m.SetPoints) -> tuple[int, ...]:
     c = sp.cmd
     hook_a, hook_b = c.hook_motor_v
-    flags = 0
-    for bit, name in enumerate(SP_FLAGS):
-        if getattr(c, name):
-            flags |= 1 << bit
+    flags = _FLAG_BYTE.get(_flag_values(c))
+    if flags is None:  # not plain booleans: every truthy value is a 1
+        flags = sum(1 << bit for bit, v in enumerate(_flag_values(c)) if v)
     s = _SAFE
     return (
         c.seq & 0xFFFFFFFF,
@@ -91,7 +99,7 @@ def _sp_values(sp: m.SetPoints) -> tuple[int, ...]:
 
 def _sp_message(v: tuple[Any, ...]) -> m.SetPoints:
     cseq, damper, brake, ring, hook_a, hook_b, fl = v
-    if fl >> len(SP_FLAGS):
+    if fl >= len(_FLAG_BOOLS):
         raise RejectError("bad_field", 14)
     return m.SetPoints(
         ActuatorCommand(
@@ -100,7 +108,7 @@ def _sp_message(v: tuple[Any, ...]) -> m.SetPoints:
             brake_slip_n=brake / SP_BRAKE_SCALE,
             ring_speed_m_s=ring / SP_RING_SPEED_SCALE,
             hook_motor_v=(hook_a / SP_HOOK_V_SCALE, hook_b / SP_HOOK_V_SCALE),
-            **{name: bool(fl >> bit & 1) for bit, name in enumerate(SP_FLAGS)},
+            **dict(zip(SP_FLAGS, _FLAG_BOOLS[fl], strict=True)),
         )
     )
 
