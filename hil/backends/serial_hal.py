@@ -518,6 +518,9 @@ class SerialHal:
     def setup(self, preset: str, seed: int, initial: InitialConditions) -> None:
         with self._lock:
             self._frame = None
+            # SimSetup puts the device in SAFE (ICD SIM-SETUP-1): stop watching for ACTIVE
+            # before it answers, so its heartbeats in SAFE are not taken for a fault
+            self._active_since = None
         try:
             self._request(m.SimSetup(preset, seed, initial), "simulation setup")
         except _RefusedError as exc:
