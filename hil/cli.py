@@ -149,6 +149,7 @@ def cmd_vmcu(args: argparse.Namespace) -> int:
         link_faults=LinkFaults(args.drop, args.corrupt, args.duplicate, args.delay),
         fault_seed=args.seed,
         watchdog=not args.no_watchdog,
+        flush=not args.no_flush,
     )
     # SIGTERM ends the device like Ctrl-C does: quietly, with exit code 0
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -317,6 +318,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-watchdog",
         action="store_true",
         help="a broken device: no set-point watchdog (to show 'dockhil conform' failing)",
+    )
+    p.add_argument(
+        "--no-flush",
+        action="store_true",
+        help="a broken device: no 0x00 before a burst after a pause (ICD DEV-FRM-2)",
     )
     for name, what in (
         ("drop", "drop"),

@@ -142,6 +142,7 @@ class VirtualMcu:
         then stream every ``period_s / speedup`` of device time.
     :param watchdog: run the set-point watchdog (False makes a broken device, for
         showing that ``dockhil conform`` catches one).
+    :param flush: put a 0x00 before a burst after a pause (False: another broken device).
     """
 
     def __init__(
@@ -154,11 +155,13 @@ class VirtualMcu:
         link_faults: LinkFaults | None = None,
         fault_seed: int = 0,
         watchdog: bool = True,
+        flush: bool = True,
     ) -> None:
         self.period_s = period_s
         self.lockstep = lockstep
         self.speedup = speedup
         self.watchdog = watchdog
+        self.flush = flush
         self.link_faults = link_faults or LinkFaults()
         self._rng = np.random.default_rng(fault_seed)
         self._plant = SimHal(f"sim://?preset={preset}&seed={seed}&period={period_s}")
@@ -204,7 +207,7 @@ class VirtualMcu:
         last = self._tx_last_s
         idle = last is None or (send_s - last) * 1000.0 >= m.TX_IDLE_FLUSH_MS
         self._tx_last_s = send_s
-        return b"\x00" + out if (idle or force) else out
+        return b"\x00" + out if self.flush and (idle or force) else out
 
     def _event(self, event_id: int, index: int = 0, value: int = 0) -> bytes:
         sev = m.event_severity(event_id, index)
