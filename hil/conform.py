@@ -577,10 +577,14 @@ def _c_watchdog(d: Device) -> str | None:
 def _c_watchdog_quiet(d: Device) -> str | None:
     if d.lockstep:
         return "lockstep device: its watchdog counts simulated time (tests/sim_bridge)"
+    since = len(d.log)
     d.activate()
-    seen = d.stream(0.6)
+    d.stream(0.6)
+    seen = d.log[since:]
     trips = [e for e in _events(seen) if e.event_id == m.EventId.WATCHDOG_TRIP]
     _expect(not trips, "WATCHDOG_TRIP while set-points arrived every period")
+    beats = [s.packet.msg for s in seen if isinstance(s.packet.msg, m.Heartbeat)]
+    _expect(bool(beats) and beats[-1].mode == m.DeviceMode.ACTIVE, "not ACTIVE after 0.6 s")
     d.safe()
     return None
 

@@ -22,7 +22,7 @@ import pytest
 
 from controller.protocol import messages as m
 from hil.conform import run_conformance
-from sim_bridge.vmcu import VirtualMcu
+from sim_bridge.vmcu import LinkFaults, VirtualMcu
 
 
 def _no_pong(dev: VirtualMcu) -> None:
@@ -137,7 +137,73 @@ def _no_garbage_count(dev: VirtualMcu) -> None:
     dev._heartbeat = heartbeat  # type: ignore[method-assign]
 
 
+def _half_rate(dev: VirtualMcu) -> None:
+    inner = dev._housekeeping
+    count = [0]
+
+    def housekeeping() -> bytes:
+        count[0] += 1
+        return inner() if count[0] % 2 else b""
+
+    dev._housekeeping = housekeeping  # type: ignore[method-assign]
+
+
+def _no_mode_events(dev: VirtualMcu) -> None:
+    def set_mode(mode: m.DeviceMode) -> bytes:
+        dev.mode = mode
+        return b""
+
+    dev._set_mode = set_mode  # type: ignore[method-assign]
+
+
+def _jumpy_watchdog(dev: VirtualMcu) -> None:
+    inner = dev._watch
+    dev._watch = lambda clock_s: inner(clock_s + 0.2)  # type: ignore[method-assign]
+
+
+def _corrupts(dev: VirtualMcu) -> None:
+    dev.link_faults = LinkFaults(corrupt=0.05)
+
+
+def _setup_unchecked(dev: VirtualMcu) -> None:
+    inner = dev._dispatch
+
+    def dispatch(pkt: m.Packet, now_s: float) -> bytes:
+        if isinstance(pkt.msg, m.SimSetup):
+            return dev._verify(pkt, True)
+        return inner(pkt, now_s)
+
+    dev._dispatch = dispatch  # type: ignore[method-assign]
+
+
+def _no_sim_fault_bit(dev: VirtualMcu) -> None:
+    inner = dev._set_faults
+
+    def set_faults(bits: m.DeviceFault, on: bool, detail: int = 0) -> bytes:
+        return b"" if bits == m.DeviceFault.SIM_FAULT_ACTIVE else inner(bits, on, detail)
+
+    dev._set_faults = set_faults  # type: ignore[method-assign]
+
+
+def _step_not_allowed(dev: VirtualMcu) -> None:
+    inner = dev._dispatch
+
+    def dispatch(pkt: m.Packet, now_s: float) -> bytes:
+        if isinstance(pkt.msg, m.SimStep):  # protocol 1.0's answer
+            return dev._verify(pkt, False, m.ErrorCode.NOT_ALLOWED, int(dev.mode))
+        return inner(pkt, now_s)
+
+    dev._dispatch = dispatch  # type: ignore[method-assign]
+
+
 DEFECTS: list[tuple[str, Callable[[VirtualMcu], None], str]] = [
+    ("housekeeping every other period", _half_rate, "DEV-HK-1"),
+    ("no MODE_CHANGE", _no_mode_events, "DEV-MODE-1"),
+    ("watchdog trips while fed", _jumpy_watchdog, "DEV-WDG-2"),
+    ("corrupt frames", _corrupts, "DEV-FRM-1"),
+    ("SimSetup fields unchecked", _setup_unchecked, "SIM-SETUP-2"),
+    ("no SIM_FAULT_ACTIVE events", _no_sim_fault_bit, "SIM-INJ-1"),
+    ("SimStep NOT_ALLOWED", _step_not_allowed, "SIM-STEP-1"),
     ("no Pong", _no_pong, "DEV-PING-1"),
     ("refusals unanswered", _silent_refusals, "DEV-RX-2"),
     ("wrong lengths unanswered", _silent_refusals, "DEV-RX-3"),
@@ -212,6 +278,7 @@ def test_the_same_clauses_pass_without_the_defect(
     served: Callable[[Callable[[VirtualMcu], None]], str],
 ) -> None:
     """The twin of the test above: the undamaged device passes those clauses."""
-    clauses = frozenset(d[2] for d in DEFECTS) - {"DEV-HB-1", "DEV-HB-3"}  # (timed: test_conform)
+    timed = {"DEV-HB-1", "DEV-HB-3", "DEV-HK-1", "DEV-WDG-2"}  # (checked in test_conform)
+    clauses = frozenset(d[2] for d in DEFECTS) - timed
     rows: Any = run_conformance(served(lambda dev: None), clauses)
     assert {r.clause: r.status for r in rows} == dict.fromkeys(clauses | {"DEV-HELLO-1"}, "PASS")
