@@ -67,6 +67,8 @@ class SimHal:
         self._closed = False
         self._cmd_in: ActuatorCommand | None = None
         self._cmd_wire = ActuatorCommand()
+        self._truth: Truth | None = None
+        """The truth of the current step, once asked for (or kept before an injection)."""
         self._plant: Plant | None = None
         self.setup(self._preset_name, self._seed, initial or InitialConditions())
 
@@ -97,12 +99,17 @@ class SimHal:
         if cmd is not self._cmd_in:  # the same object again keeps the plant's cache warm
             self._cmd_in = cmd
             self._cmd_wire = wire_command(cmd)
+        self._truth = None
         self.plant.advance(self._cmd_wire, self._substeps)
 
     def truth(self) -> Truth | None:
+        """The model truth at the current step's sample, as a simulated device reports it
+        (SimTruth right after the housekeeping report: before any injection of this cycle)."""
         if self._closed:
             return None
-        return self.plant.truth()
+        if self._truth is None:
+            self._truth = self.plant.truth()
+        return self._truth
 
     def close(self) -> None:
         self._closed = True
@@ -114,6 +121,7 @@ class SimHal:
         if self._closed:
             raise HalError("sim:// backend is closed")
         ps = load_preset(preset)
+        self._truth = None
         self._preset_name = preset
         self._seed = int(seed)
         if self._mated:
@@ -122,6 +130,8 @@ class SimHal:
             self._plant = Plant(ps, initial, self._seed, self._dt_s)
 
     def inject(self, fault: PlantFault, active: bool = True) -> None:
+        if self._truth is None:
+            self._truth = self.plant.truth()  # this step's truth is from before the fault
         self.plant.inject(fault, active)
 
     def __enter__(self) -> SimHal:
