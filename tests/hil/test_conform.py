@@ -59,7 +59,8 @@ def test_a_device_without_watchdog_fails_the_watchdog_clauses_only(tmp_path: Pat
     failures = [
         c for c in ET.parse(junit).getroot().iter("testcase") if c.find("failure") is not None
     ]
-    assert sorted(c.get("name", "").split()[0] for c in failures) == ["DEV-WDG-1", "DEV-WDG-3"]
+    # (the exact set is asserted above, with the retry; here: the XML carries them)
+    assert {"DEV-WDG-1", "DEV-WDG-3"} <= {c.get("name", "").split()[0] for c in failures}
 
 
 def test_conform_refuses_a_url_it_cannot_open(capsys: pytest.CaptureFixture[str]) -> None:

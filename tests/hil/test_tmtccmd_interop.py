@@ -92,10 +92,12 @@ def test_tmtccmd_pings_and_reads_telemetry_with_no_frame_discarded(
         setup = m.SimSetup("cn-10t-100t", 2, InitialConditions())
         com.send(codec.encode_packet(setup, seq.next()))  # type: ignore[attr-defined]
         com.send(codec.encode_packet(m.ModeCommand(m.DeviceMode.ACTIVE), seq.next()))  # type: ignore[attr-defined]
-        for _ in range(20):
+        raw: list[bytes] = []
+        for _ in range(20):  # one step at a time: tmtccmd reads byte by byte, in Python
             com.send(codec.encode_packet(m.SetPoints(ActuatorCommand()), seq.next()))  # type: ignore[attr-defined]
             com.send(codec.encode_packet(m.SimStep(1), seq.next()))  # type: ignore[attr-defined]
-        raw = _collect(com, 1.0)
+            raw += _collect(com, 0.05)
+        raw += _collect(com, 1.0)
     finally:
         com.close()  # type: ignore[attr-defined]
     kinds: dict[tuple[int, int], int] = {}
