@@ -21,6 +21,8 @@ from collections.abc import Callable
 from sim_bridge.vmcu import VirtualMcu
 
 _READ_SIZE = 4096
+_BACKLOG_MAX = 65536
+"""Bytes a pty server queues for a host that is not reading before it drops frames."""
 
 
 def _pump(
@@ -51,6 +53,8 @@ def _pump(
         out = core.poll(clock())
         if out:
             write(core.burst(out, clock()))
+        else:
+            write(b"")  # what an earlier full pty did not take
 
 
 def serve_pty(core: VirtualMcu, announce: Callable[[str], None] | None = None) -> None:
@@ -60,14 +64,31 @@ def serve_pty(core: VirtualMcu, announce: Callable[[str], None] | None = None) -
     path = os.ttyname(slave)
     (announce or _print_first_line)(path)
     os.set_blocking(master, False)
+    pending = bytearray()
     dropped = 0
 
     def write(data: bytes) -> None:
+        """Queue ``data`` and write what the pty takes now; the rest goes on later calls.
+
+        ``os.write`` on a full pty takes part of a burst: writing the remainder later
+        keeps frames whole. A host that stops reading makes the queue grow; past
+        ``_BACKLOG_MAX`` whole frames are dropped (counted), as a UART would lose them,
+        never the unsent tail of a frame already begun.
+        """
         nonlocal dropped
-        try:
-            os.write(master, data)
-        except BlockingIOError:
-            dropped += len(data)  # host not reading: a UART would lose these bytes too
+        pending.extend(data)
+        while pending:
+            try:
+                n = os.write(master, pending)
+            except BlockingIOError:
+                break
+            del pending[:n]
+        if len(pending) > _BACKLOG_MAX:
+            begun = pending.find(b"\x00") + 1  # the frame on the wire ends here
+            cut = pending.rfind(b"\x00", begun, len(pending) - _BACKLOG_MAX // 2) + 1
+            if cut > begun:
+                dropped += cut - begun
+                del pending[begun:cut]
 
     # The kernel reports EIO on the master while no process has the slave open;
     # holding `slave` ourselves keeps the device usable across host reconnects.
