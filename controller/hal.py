@@ -125,6 +125,15 @@ class DeviceEvents(Protocol):
 
 
 @runtime_checkable
+class PhaseReport(Protocol):
+    """A device link that tells the device the controller's phase (``HostHeartbeat.mode``)."""
+
+    def report_phase(self, code: int) -> None:
+        """The controller's phase code (index in ``controller.phases.Phase``, 0..14)."""
+        ...
+
+
+@runtime_checkable
 class SourceClock(Protocol):
     """A wrapper whose controller-facing frames may lag the backend's own clock.
 

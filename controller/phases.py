@@ -81,6 +81,9 @@ class Phase(StrEnum):
 P = Phase
 INITIAL_PHASE = P.STANDBY
 
+PHASE_CODES: dict[str, int] = {p.value: i for i, p in enumerate(Phase)}
+"""Top-level phase -> its code on the wire (``HostHeartbeat.mode``, ``docs/icd.md`` 4.2)."""
+
 COMMANDS: frozenset[str] = frozenset({"arm", "standby", "dock", "abort", "undock", "reset"})
 """Operator commands; every other trigger in the table is internal."""
 

@@ -264,6 +264,8 @@ def cmd_vmcu(args: argparse.Namespace) -> int:
         speedup=args.speedup,
         link_faults=LinkFaults(args.drop, args.corrupt, args.duplicate, args.delay),
         fault_seed=args.seed,
+        watchdog=not args.no_watchdog,
+        flush=not args.no_flush,
     )
     # SIGTERM ends the device like Ctrl-C does: quietly, with exit code 0
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -278,6 +280,17 @@ def cmd_vmcu(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     return EXIT_PASS
+
+
+def cmd_conform(args: argparse.Namespace) -> int:
+    from hil.conform import check_url, format_rows, run_conformance, write_junit
+
+    check_url(args.hal)
+    rows = run_conformance(args.hal)
+    print(format_rows(rows))
+    if args.junit:
+        write_junit(rows, Path(args.junit), args.hal)
+    return EXIT_FAIL if any(r.status == "FAIL" for r in rows) else EXIT_PASS
 
 
 def cmd_timing(args: argparse.Namespace) -> int:
@@ -482,6 +495,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--preset", default="cn-10t-100t", help="plant preset until the host sets one")
     p.add_argument("--seed", type=int, default=1, help="seed for noise and link faults")
+    p.add_argument(
+        "--no-watchdog",
+        action="store_true",
+        help="a broken device: no set-point watchdog (to show 'dockhil conform' failing)",
+    )
+    p.add_argument(
+        "--no-flush",
+        action="store_true",
+        help="a broken device: no 0x00 before a burst after a pause (ICD DEV-FRM-2)",
+    )
     for name, what in (
         ("drop", "drop"),
         ("corrupt", "corrupt one bit of"),
@@ -492,6 +515,21 @@ def build_parser() -> argparse.ArgumentParser:
             f"--{name}", type=float, default=0.0, help=f"probability to {what} each outgoing frame"
         )
     p.set_defaults(func=cmd_vmcu)
+
+    p = sub.add_parser(
+        "conform",
+        help="check a device against the device clauses of docs/icd.md",
+        description="Drive a device through the ICD's device clauses on the wire and print "
+        "one row per clause (PASS, FAIL with the bytes seen, SKIP with the reason). "
+        "SIM-* clauses need a simulated device. Exit code 1 when any clause fails.",
+    )
+    p.add_argument(
+        "--hal",
+        required=True,
+        help="the device: a path, socket://HOST:PORT, or vmcu:// (started in real time)",
+    )
+    p.add_argument("--junit", default=None, metavar="FILE", help="also write JUnit XML here")
+    p.set_defaults(func=cmd_conform)
 
     p = sub.add_parser(
         "timing",

@@ -40,9 +40,10 @@ from typing import Any
 import numpy as np
 
 from controller.errors import DockhilError, LinkError
-from controller.hal import ArrivalStamps, DeviceEvents, Hal
+from controller.hal import ArrivalStamps, DeviceEvents, Hal, PhaseReport
 from controller.interlocks import violated
 from controller.machine import DockingController
+from controller.phases import PHASE_CODES
 from controller.types import SensorFrame
 from hil.faults import FaultyHal
 from hil.realtime import LoopStats, run_loop
@@ -162,6 +163,7 @@ class ControlLoop:
         self._peeked = False
         self._arrival: ArrivalStamps | None = hal if isinstance(hal, ArrivalStamps) else None
         self._device_events: DeviceEvents | None = hal if isinstance(hal, DeviceEvents) else None
+        self._phase_report: PhaseReport | None = hal if isinstance(hal, PhaseReport) else None
         commands = scenario.commands if scenario else ()
         faults = scenario.faults if scenario else ()
         self._commands: list[Command] = [c for c in commands if c.at_phase is None]
@@ -309,6 +311,8 @@ class ControlLoop:
         top = phase.split(".", 1)[0]
         self.phases.append({"phase": phase, "t_s": t})
         self._last_phase = phase
+        if self._phase_report is not None:
+            self._phase_report.report_phase(PHASE_CODES.get(top, PHASE_CODES["SAFE"]))
         scenario = self.scenario
         if scenario is None:
             return

@@ -3,7 +3,10 @@
 ``SimHal`` runs a :class:`~sim_bridge.plant.Plant` in lockstep with the
 harness: ``write(cmd)`` applies the set-points and advances exactly one
 control period (``period / dt`` physics steps); ``read()`` returns the frame
-sampled at the new time. Same seed, same commands: bit-identical frames,
+sampled at the new time. Both go through the wire's fixed point (set-points
+per ICD 4.4 here, sensors per 4.3 in the plant's sensing, time stamps to the
+ms), so a run here and the same run over the virtual microcontroller's link
+are bit-identical. Same seed, same commands: bit-identical frames,
 whatever the wall-clock speed.
 
 URL options (all optional):
@@ -21,6 +24,7 @@ from typing import Any
 
 from controller.errors import ConfigError, HalError, LinkError
 from controller.hal import FAULT_INJECTION, LOCKSTEP, TRUTH, option_float, option_int, parse_url
+from controller.protocol.layouts import wire_command
 from controller.types import ActuatorCommand, InitialConditions, PlantFault, SensorFrame, Truth
 from sim_bridge.plant import Plant
 from sim_bridge.preset import load_preset
@@ -61,6 +65,10 @@ class SimHal:
         self._period_s = n * self._dt_s
         self._mated = option_int(opts, "mated", 0) != 0
         self._closed = False
+        self._cmd_in: ActuatorCommand | None = None
+        self._cmd_wire = ActuatorCommand()
+        self._truth: Truth | None = None
+        """The truth of the current step, once asked for (or kept before an injection)."""
         self._plant: Plant | None = None
         self.setup(self._preset_name, self._seed, initial or InitialConditions())
 
@@ -88,12 +96,20 @@ class SimHal:
     def write(self, cmd: ActuatorCommand) -> None:
         if self._closed:
             raise LinkError("sim:// backend is closed; open a new one")
-        self.plant.advance(cmd, self._substeps)
+        if cmd is not self._cmd_in:  # the same object again keeps the plant's cache warm
+            self._cmd_in = cmd
+            self._cmd_wire = wire_command(cmd)
+        self._truth = None
+        self.plant.advance(self._cmd_wire, self._substeps)
 
     def truth(self) -> Truth | None:
+        """The model truth at the current step's sample, as a simulated device reports it
+        (SimTruth right after the housekeeping report: before any injection of this cycle)."""
         if self._closed:
             return None
-        return self.plant.truth()
+        if self._truth is None:
+            self._truth = self.plant.truth()
+        return self._truth
 
     def close(self) -> None:
         self._closed = True
@@ -105,6 +121,7 @@ class SimHal:
         if self._closed:
             raise HalError("sim:// backend is closed")
         ps = load_preset(preset)
+        self._truth = None
         self._preset_name = preset
         self._seed = int(seed)
         if self._mated:
@@ -113,6 +130,8 @@ class SimHal:
             self._plant = Plant(ps, initial, self._seed, self._dt_s)
 
     def inject(self, fault: PlantFault, active: bool = True) -> None:
+        if self._truth is None:
+            self._truth = self.plant.truth()  # this step's truth is from before the fault
         self.plant.inject(fault, active)
 
     def __enter__(self) -> SimHal:

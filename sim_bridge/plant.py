@@ -112,6 +112,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from controller.errors import PlantError
+from controller.protocol.housekeeping import HK_LAYOUT
 from controller.types import (
     N_HOOK_SETS,
     N_HOOKS,
@@ -126,6 +127,7 @@ from controller.types import (
 from sim_bridge import _kernel as K  # noqa: N812
 from sim_bridge import _layout as L  # noqa: N812
 from sim_bridge._initial import free_state, mated_state
+from sim_bridge._kernel.wire import wire_quantise as wire_kernel
 from sim_bridge.preset import Preset, load_preset
 
 __all__ = ["BatchPlant", "Plant", "command_vector"]
@@ -172,6 +174,53 @@ def _healthy_faults() -> np.ndarray:
     f[L.F_BUS_V] = np.nan
     f[L.F_THRUST_SCALE] = 1.0
     return f
+
+
+_SENSOR_START: dict[str, int] = {
+    "bus_voltage_v": L.S_BUS_V,
+    "rel_pos_m": L.S_REL_POS,
+    "rel_vel_m_s": L.S_REL_VEL,
+    "rel_angle_rad": L.S_REL_ANG,
+    "rel_rate_rad_s": L.S_REL_RATE,
+    "ring_extension_m": L.S_RING_EXT,
+    "ring_extension_b_m": L.S_RING_EXT_B,
+    "ring_speed_m_s": L.S_RING_SPEED,
+    "ring_lateral_m": L.S_RING_LAT,
+    "ring_tilt_rad": L.S_RING_TILT,
+    "axial_load_n": L.S_AX,
+    "lateral_load_n": L.S_LAT,
+    "drive_current_a": L.S_DRIVE_I,
+    "hook_pos": L.S_HOOK_POS,
+    "hook_load_n": L.S_HOOK_LOAD,
+    "hook_motor_current_a": L.S_MOT_I,
+    "hook_motor_speed_rad_s": L.S_MOT_W,
+    "cable_tension_n": L.S_TENSION,
+    "seal_cavity_pressure_pa": L.S_P_CAV,
+    "seal_cavity_pressure_b_pa": L.S_P_CAV_B,
+    "tunnel_pressure_pa": L.S_P_TUN,
+}
+"""Where each analog SensorFrame field starts in the sensor vector (layout ``S_*``)."""
+
+_WIRE_INDEX = np.array(
+    [_SENSOR_START[name] + i for name, n, _, _ in HK_LAYOUT for i in range(n)], dtype=np.intp
+)
+_WIRE_SCALE = np.array([k for _, n, k, _ in HK_LAYOUT for _ in range(n)])
+
+
+def wire_quantise(sensors: np.ndarray) -> None:
+    """Put the analog channels of a sensor vector (NS,) through the wire's fixed point, in place.
+
+    Exactly what a housekeeping report does to them (``docs/icd.md`` 4.3): counts =
+    round(value / LSB) half to even, saturated at +-32767, NaN kept (the "not
+    available" sentinel), then value = counts x LSB. Done on every frame of the
+    in-process backend, so ``sim://`` and a run over the link see the same numbers.
+    """
+    wire_kernel(sensors, _WIRE_INDEX, _WIRE_SCALE)
+
+
+def wire_time(steps: int, dt_s: float) -> float:
+    """Simulated time of ``steps`` steps as the wire stamps it: whole ms (CDS, ICD 2.1), s."""
+    return round(steps * dt_s * 1000.0) / 1000.0
 
 
 class BatchPlant:
@@ -366,13 +415,16 @@ class BatchPlant:
         """Sensor channels of run ``run`` (NS,), layout ``S_*``."""
         out = np.empty(L.NS)
         K.sense(self._x, self._p, self._f, self._seeds, self._steps, run, out)
+        wire_quantise(out)
         return out
 
     def sense(self, run: int = 0) -> SensorFrame:
         """The :class:`SensorFrame` of run ``run`` at the current time."""
         out = self._sense_out
         K.sense(self._x, self._p, self._f, self._seeds, self._steps, run, out)
-        return _frame(out.tolist(), int(self._steps[run]), float(self._steps[run]) * self.dt_s)
+        wire_quantise(out)
+        steps = int(self._steps[run])
+        return _frame(out.tolist(), steps, wire_time(steps, self.dt_s))
 
     def truth(self, run: int = 0) -> Truth:
         """The :class:`Truth` of run ``run`` (energy ledger, true loads)."""
@@ -577,7 +629,7 @@ class Plant:
         K.advance(self._x, self._p, self._u, self._f, self._steps, int(n_steps))
 
     def sense(self) -> SensorFrame:
-        """Sensor frame at the current time (noisy, quantised)."""
+        """Sensor frame at the current time (noisy, quantised as the wire quantises)."""
         return self._b.sense(0)
 
     def truth(self) -> Truth:

@@ -3,7 +3,8 @@
 The I/O shell around :class:`sim_bridge.vmcu.VirtualMcu`: it owns the file
 descriptors and the clock (``time.monotonic``), feeds received bytes to the
 core and writes back what it returns. One client at a time; the pty's slave
-end is held open so a host may close and reopen the device path.
+end is held open so a host may close and reopen the device path. The device
+boots (0x00, Hello) when the pty is served, and again for each TCP connection.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from collections.abc import Callable
 from sim_bridge.vmcu import VirtualMcu
 
 _READ_SIZE = 4096
+_BACKLOG_MAX = 65536
+"""Bytes a pty server queues for a host that is not reading before it drops frames."""
 
 
 def _pump(
@@ -30,8 +33,11 @@ def _pump(
 ) -> None:
     """Serve until the peer hangs up (socket) or ``stop()`` says so."""
     clock = time.monotonic
-    wait = core.period_s / core.speedup if not core.lockstep else 0.02
+    longest = 0.02
     while not stop():
+        # sleep until the core is due (its next report or heartbeat), not a fixed time:
+        # a fixed wait of one period plus the work of a wake drifted the reports late
+        wait = min(longest, max(0.0, core.next_due_s - clock()))
         ready, _, _ = select.select([rfd], [], [], wait)
         now = clock()
         if ready:
@@ -43,10 +49,12 @@ def _pump(
                 return
             out = core.receive(data, now)
             if out:
-                write(out)
+                write(core.burst(out, clock()))
         out = core.poll(clock())
         if out:
-            write(out)
+            write(core.burst(out, clock()))
+        else:
+            write(b"")  # what an earlier full pty did not take
 
 
 def serve_pty(core: VirtualMcu, announce: Callable[[str], None] | None = None) -> None:
@@ -56,14 +64,31 @@ def serve_pty(core: VirtualMcu, announce: Callable[[str], None] | None = None) -
     path = os.ttyname(slave)
     (announce or _print_first_line)(path)
     os.set_blocking(master, False)
+    pending = bytearray()
     dropped = 0
 
     def write(data: bytes) -> None:
+        """Queue ``data`` and write what the pty takes now; the rest goes on later calls.
+
+        ``os.write`` on a full pty takes part of a burst: writing the remainder later
+        keeps frames whole. A host that stops reading makes the queue grow; past
+        ``_BACKLOG_MAX`` whole frames are dropped (counted), as a UART would lose them,
+        never the unsent tail of a frame already begun.
+        """
         nonlocal dropped
-        try:
-            os.write(master, data)
-        except BlockingIOError:
-            dropped += len(data)  # host not reading: a UART would lose these bytes too
+        pending.extend(data)
+        while pending:
+            try:
+                n = os.write(master, pending)
+            except BlockingIOError:
+                break
+            del pending[:n]
+        if len(pending) > _BACKLOG_MAX:
+            begun = pending.find(b"\x00") + 1  # the frame on the wire ends here
+            cut = pending.rfind(b"\x00", begun, len(pending) - _BACKLOG_MAX // 2) + 1
+            if cut > begun:
+                dropped += cut - begun
+                del pending[begun:cut]
 
     # The kernel reports EIO on the master while no process has the slave open;
     # holding `slave` ourselves keeps the device usable across host reconnects.
@@ -92,6 +117,8 @@ def serve_tcp(
                     with contextlib.suppress(OSError):
                         conn.sendall(data)
 
+                # a connection is this link's boot: 0x00 and a Hello first (ICD DEV-BOOT-1)
+                write(core.link_up(time.monotonic()))
                 _pump(core, conn.fileno(), write, lambda: False)
 
 

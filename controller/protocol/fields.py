@@ -25,6 +25,9 @@ U16_MAX = 0xFFFF
 class RejectError(Exception):
     """A received frame is rejected; ``args[0]`` names the ``LinkCounters`` field to bump.
 
+    For ``bad_field``, ``args[1]`` (when given) is the data offset of the offending
+    field: a device answers a bad TC with it as error data (``docs/icd.md`` 4.7).
+
     Internal to the codec: :class:`~controller.protocol.stream.StreamDecoder`
     counts it, :func:`~controller.protocol.packets.decode_packet` turns it
     into a :class:`~controller.errors.ProtocolError`.

@@ -131,6 +131,11 @@ def _compile_reader(
 _hk_read_analog = _compile_reader(HK_LAYOUT)
 
 
+def analog_values(frame: SensorFrame) -> tuple[float, ...]:
+    """The frame's analog channels in wire order, SI units (before fixed point)."""
+    return _hk_read_analog(frame)
+
+
 def _hk_channels(f: SensorFrame) -> list[int]:
     vals = _hk_read_analog(f)
     if len(vals) != HK_CHANNELS:

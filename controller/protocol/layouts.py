@@ -27,9 +27,11 @@ for messages that cannot be represented, which are caller bugs.
 
 from __future__ import annotations
 
+import math
 import struct
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from controller.errors import ProtocolError
@@ -56,19 +58,35 @@ PSC_UNSEGMENTED = 0xC000
 _SAFE = ActuatorCommand()
 
 
+SP_FLAGS: tuple[str, ...] = (
+    "ring_centring",
+    "latch_arm",
+    "latch_release",
+    "seal_valve_open",
+    "tunnel_valve_open",
+    "pushrods_fire",
+    "tunnel_vent_open",
+    "contact_reported",
+)
+"""The boolean ``ActuatorCommand`` fields in the set-point flag byte, bit 0 first
+(``docs/icd.md`` 4.4): a new discrete output is one more name here (the byte is full:
+``contact_reported``, bit 7, took the last one)."""
+
+
+_flag_values = attrgetter(*SP_FLAGS)
+_FLAG_BOOLS = tuple(
+    tuple(bool(v >> bit & 1) for bit in range(len(SP_FLAGS))) for v in range(1 << len(SP_FLAGS))
+)
+"""The flag byte's booleans in SP_FLAGS order, for every valid byte: one look-up per decode."""
+_FLAG_BYTE = {bools: v for v, bools in enumerate(_FLAG_BOOLS)}
+
+
 def _sp_values(sp: m.SetPoints) -> tuple[int, ...]:
     c = sp.cmd
     hook_a, hook_b = c.hook_motor_v
-    flags = (
-        (1 if c.ring_centring else 0)
-        | (2 if c.latch_arm else 0)
-        | (4 if c.latch_release else 0)
-        | (8 if c.seal_valve_open else 0)
-        | (16 if c.tunnel_valve_open else 0)
-        | (32 if c.pushrods_fire else 0)
-        | (64 if c.tunnel_vent_open else 0)
-        | (128 if c.contact_reported else 0)
-    )
+    flags = _FLAG_BYTE.get(_flag_values(c))
+    if flags is None:  # not plain booleans: every truthy value is a 1
+        flags = sum(1 << bit for bit, v in enumerate(_flag_values(c)) if v)
     s = _SAFE
     return (
         c.seq & 0xFFFFFFFF,
@@ -83,23 +101,27 @@ def _sp_values(sp: m.SetPoints) -> tuple[int, ...]:
 
 def _sp_message(v: tuple[Any, ...]) -> m.SetPoints:
     cseq, damper, brake, ring, hook_a, hook_b, fl = v
+    if fl >= len(_FLAG_BOOLS):
+        raise RejectError("bad_field", 14)
     return m.SetPoints(
         ActuatorCommand(
             seq=cseq,
             damper_n_s_m=damper / SP_DAMPER_SCALE,
             brake_slip_n=brake / SP_BRAKE_SCALE,
             ring_speed_m_s=ring / SP_RING_SPEED_SCALE,
-            ring_centring=bool(fl & 1),
-            latch_arm=bool(fl & 2),
-            latch_release=bool(fl & 4),
             hook_motor_v=(hook_a / SP_HOOK_V_SCALE, hook_b / SP_HOOK_V_SCALE),
-            seal_valve_open=bool(fl & 8),
-            tunnel_valve_open=bool(fl & 16),
-            pushrods_fire=bool(fl & 32),
-            tunnel_vent_open=bool(fl & 64),
-            contact_reported=bool(fl & 128),
+            **dict(zip(SP_FLAGS, _FLAG_BOOLS[fl], strict=True)),
         )
     )
+
+
+def wire_command(cmd: ActuatorCommand) -> ActuatorCommand:
+    """``cmd`` as a device receives it: each field through its set-point LSB and range.
+
+    The in-process backend applies this so that a run on ``sim://`` sees the
+    same set-points as the same run over the wire (``docs/icd.md`` 4.4).
+    """
+    return _sp_message(_sp_values(m.SetPoints(cmd))).cmd
 
 
 # --------------------------------------------------------------------------- other payloads
@@ -231,7 +253,7 @@ def _dec_sim_setup(data: bytes, time_s: float, seq: int) -> m.SimSetup:
     try:
         preset = bytes(data[n:]).decode("utf-8")
     except UnicodeDecodeError:
-        raise RejectError("bad_field") from None
+        raise RejectError("bad_field", n) from None
     d = v[1:13]
     ic = InitialConditions(
         distance_m=d[0],
@@ -259,8 +281,10 @@ def _inject_values(msg: m.SimInject) -> tuple[Any, ...]:
 
 def _inject_message(v: tuple[Any, ...]) -> m.SimInject:
     code, index, active, value = v
-    if code >= len(m.PLANT_FAULT_CODES) or active > 1:
-        raise RejectError("bad_field")
+    if code >= len(m.PLANT_FAULT_CODES):
+        raise RejectError("bad_field", 0)
+    if active > 1:
+        raise RejectError("bad_field", 2)
     return m.SimInject(PlantFault(m.PLANT_FAULT_CODES[code], index, value), active=bool(active))
 
 
@@ -272,7 +296,7 @@ def _step_values(msg: m.SimStep) -> tuple[int]:
 
 def _step_message(v: tuple[Any, ...]) -> m.SimStep:
     if v[0] == 0:
-        raise RejectError("bad_field")
+        raise RejectError("bad_field", 0)
     return m.SimStep(v[0])
 
 
@@ -287,16 +311,47 @@ def _truth_values(msg: m.SimTruth) -> tuple[Any, ...]:
         t.energy_dissipated_contact_j,
         t.axial_load_n,
         t.lateral_load_n,
+        *(t.extra.get(name, math.nan) for name in TRUTH_EXTRAS),
         1 if t.in_contact else 0,
     )
 
 
+TRUTH_EXTRAS: tuple[str, ...] = (
+    "energy_actuator_work_j",
+    "energy_dissipated_other_j",
+    "energy_thrust_work_j",
+    "thrust_n",
+    "ring_stop_hits",
+)
+"""The ``Truth.extra`` entries SimTruth carries, in wire order (telemetry records them):
+enough to close DOMAIN 2a's energy ledger from a run over the link."""
+ACTUATOR_WORK = TRUTH_EXTRAS[0]
+_IN_CONTACT_OFFSET = 8 * (8 + len(TRUTH_EXTRAS))
+
+
 def _truth_message(v: tuple[Any, ...]) -> m.SimTruth:
-    t, ke, stored, damper, brake, contact, axial, lateral, in_contact = v
+    t, ke, stored, damper, brake, contact, axial, lateral = v[:8]
+    extras, in_contact = v[8:-1], v[-1]
     if in_contact > 1:
-        raise RejectError("bad_field")
+        raise RejectError("bad_field", _IN_CONTACT_OFFSET)
+    extra = {
+        name: value
+        for name, value in zip(TRUTH_EXTRAS, extras, strict=True)
+        if not math.isnan(value)
+    }
     return m.SimTruth(
-        Truth(t, ke, stored, damper, brake, contact, axial, lateral, in_contact=bool(in_contact))
+        Truth(
+            t,
+            ke,
+            stored,
+            damper,
+            brake,
+            contact,
+            axial,
+            lateral,
+            in_contact=bool(in_contact),
+            extra=extra,
+        )
     )
 
 
@@ -424,7 +479,7 @@ LAYOUTS: dict[type[Any], Layout] = {
     ),
     m.SimInject: _row(m.SimInject, ">BBBd", _inject_values, _inject_message),
     m.SimStep: _row(m.SimStep, ">H", _step_values, _step_message),
-    m.SimTruth: _row(m.SimTruth, ">8dB", _truth_values, _truth_message),
+    m.SimTruth: _row(m.SimTruth, f">{8 + len(TRUTH_EXTRAS)}dB", _truth_values, _truth_message),
 }
 """Message class -> its payload layout: the one table of the application data."""
 

@@ -87,6 +87,16 @@ HEARTBEAT_PERIOD_MS = 100
 HEARTBEAT_LOST_COUNT = 5
 """Heartbeats missed in a row before a side declares the link lost."""
 
+TX_IDLE_FLUSH_MS = 5
+"""A device whose transmitter was silent this long sends one 0x00 before its next
+frame, ms, so that a receiver that began listening in the pause (a port just
+opened and flushed) takes that frame whole (``docs/icd.md`` DEV-FRM-2)."""
+
+HOOK_END_ENTER = 0.01
+"""A hook is at an end stop within this fraction of stroke of it (HOOK_EDGE events)."""
+HOOK_END_LEAVE = 0.02
+"""... and has left it beyond this fraction (hysteresis against sensor noise)."""
+
 
 class Service(enum.IntEnum):
     """PUS service types used on the link (128 and up are mission services)."""
@@ -157,6 +167,9 @@ class DeviceFault(enum.IntFlag):
     """The device's decoder rejected frames since the last heartbeat."""
     SIM_FAULT_ACTIVE = 1 << 7
     """A simulated plant fault is switched on (virtual device only)."""
+    HOST_LOST = 1 << 8
+    """No HostHeartbeat for HEARTBEAT_LOST_COUNT periods in ACTIVE: safe state; latched
+    until a ModeCommand(ACTIVE) (protocol 1.1)."""
 
 
 class Capability(enum.IntFlag):
@@ -201,6 +214,18 @@ class EventId(enum.IntEnum):
     """value = set-point age at the trip, ms."""
     MODE_CHANGE = 10
     """index = new :class:`DeviceMode`; value = old mode."""
+
+
+def event_severity(event_id: int, index: int = 0) -> Severity:
+    """The severity (PUS 5 subtype) of an event, per the ICD's event table (4.8)."""
+    if event_id == EventId.FAULT_SET:
+        high = (DeviceFault.WATCHDOG, DeviceFault.UNDERVOLTAGE, DeviceFault.HOST_LOST)
+        return Severity.HIGH if index < 32 and (1 << index) in high else Severity.MEDIUM
+    if event_id == EventId.WATCHDOG_TRIP:
+        return Severity.HIGH
+    if event_id == EventId.PUSHROD_EDGE:
+        return Severity.LOW
+    return Severity.INFO
 
 
 class ErrorCode(enum.IntEnum):

@@ -202,17 +202,27 @@ def encode_packet(
         if fast is not None:
             return _encode_fast(fast, msg, seq, time_s, ack_flags)
     payload = packet_payload(msg)
-    common = {"service": msg.SERVICE, "message_subtype": _subtype(msg), "apid": APID}
+    # service and subtype go positionally: the subtype keyword is ``subservice`` up to
+    # spacepackets 0.28 (tmtccmd's pin) and ``message_subtype`` from 0.30 on
+    service, subtype = msg.SERVICE, _subtype(msg)
     if msg.IS_TM:
         time_s, counter = _stamp(msg, time_s)
         days, ms = _cds(time_s)
         stamp = CdsShortTimestamp(days, ms, init_dt_unix_stamp=False).pack()
         packet = PusTm(
-            **common, timestamp=stamp, source_data=payload, seq_count=seq, message_counter=counter
+            service,
+            subtype,
+            timestamp=stamp,
+            source_data=payload,
+            apid=APID,
+            seq_count=seq,
+            message_counter=counter,
         ).pack()
     else:
         ack = msg.DEFAULT_ACK if ack_flags is None else ack_flags  # type: ignore[union-attr]
-        packet = PusTc(**common, app_data=payload, seq_count=seq, ack_flags=ack & 0x0F).pack()
+        packet = PusTc(
+            service, subtype, apid=APID, app_data=payload, seq_count=seq, ack_flags=ack & 0x0F
+        ).pack()
     if len(packet) > m.MAX_PACKET_LEN:
         raise ProtocolError(f"{type(msg).__name__} packet is {len(packet)} B, over the maximum")
     return bytes(packet)

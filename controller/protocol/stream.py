@@ -28,6 +28,12 @@ the pending buffer. ``seq_gaps`` counts packets whose CCSDS sequence count
 is not the previous one plus one (mod 2**14) for the same source (TM and TC
 are tracked apart); the first packet of a source sets the reference.
 
+**Refused TCs.** A receiver built with ``keep_refused=True`` (a device)
+also remembers every CRC-valid TC for its APID that failed only at the
+payload stage (``unknown_service``, ``bad_length``, ``bad_field``) as a
+:class:`Refused` in :attr:`StreamDecoder.refused`: the ICD has the device
+answer those with a 1,2 report, which needs the TC's sequence count.
+
 **Never raises on input bytes.** The decoder catches the library and struct
 errors and counts them as rejects; anything unexpected is counted as
 ``bad_field``.
@@ -47,6 +53,21 @@ from controller.protocol.packets import SEQ_MASK, build_packet, parse
 
 _cobs_decode = cobs.decode
 _CobsDecodeError = cobs.DecodeError
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """A CRC-valid TC that the payload decoders rejected (see the module docstring)."""
+
+    seq_count: int
+    """CCSDS sequence count of the TC (what a verification report names)."""
+    service: int
+    subtype: int
+    ack_flags: int
+    reason: str
+    """The ``LinkCounters`` field it was counted in: unknown_service, bad_length, bad_field."""
+    offset: int = 0
+    """For bad_field: data offset of the offending field (0 when the decoder cannot tell)."""
 
 
 @dataclass(slots=True)
@@ -108,12 +129,27 @@ class StreamDecoder:
 
     :param max_frame_len: longest frame accepted, bytes including the delimiter.
     :param apid: APID to accept; packets for others count as ``wrong_apid``.
+    :param keep_refused: remember refused TCs in :attr:`refused` (a device does).
     """
 
-    __slots__ = ("_apid", "_buf", "_hk_seq", "_last_seq", "_max_body", "_skipping", "counters")
+    __slots__ = (
+        "_apid",
+        "_buf",
+        "_hk_seq",
+        "_last_seq",
+        "_max_body",
+        "_skipping",
+        "counters",
+        "refused",
+    )
 
-    def __init__(self, max_frame_len: int = MAX_FRAME_LEN, apid: int = APID) -> None:
+    def __init__(
+        self, max_frame_len: int = MAX_FRAME_LEN, apid: int = APID, *, keep_refused: bool = False
+    ) -> None:
         self.counters = LinkCounters()
+        self.refused: list[Refused] | None = [] if keep_refused else None
+        """CRC-valid TCs refused at the payload stage since the caller last cleared it
+        (only with ``keep_refused``)."""
         self._apid = apid
         self._max_body = max_frame_len - 1
         self._buf = b""
@@ -168,6 +204,15 @@ class StreamDecoder:
             return
         try:
             is_tm, seq, key, time_s, counter, ack, data = parse(p, self._apid)
+        except RejectError as r:
+            setattr(c, r.args[0], getattr(c, r.args[0]) + 1)
+            c.bytes_discarded += n
+            return
+        except Exception:  # never raise on input bytes: count, carry on
+            c.bad_field += 1
+            c.bytes_discarded += n
+            return
+        try:
             last = self._last_seq.get(is_tm)
             gap = 0 if last is None else (seq - last - 1) & SEQ_MASK
             self._last_seq[is_tm] = seq
@@ -189,12 +234,18 @@ class StreamDecoder:
             else:
                 msg = dec(data, time_s or 0.0, counter)
         except RejectError as r:
-            setattr(c, r.args[0], getattr(c, r.args[0]) + 1)
+            reason = r.args[0]
+            setattr(c, reason, getattr(c, reason) + 1)
             c.bytes_discarded += n
+            if self.refused is not None and not is_tm:
+                offset = r.args[1] if len(r.args) > 1 else 0
+                self.refused.append(Refused(seq, key[1], key[2], ack, reason, offset))
             return
         except Exception:  # never raise on input bytes: count, carry on
             c.bad_field += 1
             c.bytes_discarded += n
+            if self.refused is not None and not is_tm:
+                self.refused.append(Refused(seq, key[1], key[2], ack, "bad_field"))
             return
         c.frames_ok += 1
         c.bytes_ok += n

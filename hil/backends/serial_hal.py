@@ -132,7 +132,13 @@ class SerialHal:
         self._tx_frames = 0
         self._tx_bytes = 0
         self._hb_counter = 0
-        self._next_hb = 0.0
+        self._next_hb = -1.0
+        """When the next HostHeartbeat is due: host monotonic s in real time, the device's
+        frame time in lockstep (so a lockstep run does not depend on the wall clock)."""
+        self._frame_t_s = 0.0
+        """Time stamp of the newest frame returned by :meth:`read`, s."""
+        self._phase_code = 0
+        """The controller's phase code (ICD section 6), sent in every HostHeartbeat."""
         self.hello: m.Hello | None = None
         self._device_heartbeat: m.Heartbeat | None = None
         self._hb_wall = time.monotonic()
@@ -401,6 +407,7 @@ class SerialHal:
             if frame is None:
                 raise LinkError(f"no housekeeping from {self.url!r} within {self._timeout_s:g} s")
             self._returned_arrival_ns = self._frame_arrival_ns
+            self._frame_t_s = frame.t_s
             if self.lockstep:
                 self._frame = None  # the next read waits for the next step's report
             elif time.monotonic() - self._frame_wall > stale_s:
@@ -456,13 +463,32 @@ class SerialHal:
                 self._activate_sent = time.monotonic()
                 self._active_seq = self._send(m.ModeCommand(m.DeviceMode.ACTIVE))
         self._send(m.SetPoints(cmd))
-        now = time.monotonic()
-        if now >= self._next_hb:
-            self._hb_counter += 1
-            self._send(m.HostHeartbeat(counter=self._hb_counter, mode=int(m.DeviceMode.ACTIVE)))
+        now = self._frame_t_s if self.lockstep else time.monotonic()
+        if now >= self._next_hb - 1e-9:  # frame times are whole ms: no float misses
+            self._send(self._host_heartbeat())
             self._next_hb = now + m.HEARTBEAT_PERIOD_MS / 1000.0
         if self.lockstep:
             self._send(m.SimStep(1))
+
+    def _host_heartbeat(self) -> m.HostHeartbeat:
+        """HostHeartbeat per ICD 4.2: phase code, housekeeping age, decoder counts."""
+        self._hb_counter = (self._hb_counter + 1) & 0xFFFFFFFF
+        with self._lock:
+            c = self._decoder.counters
+            rx_ok, rx_rejects = c.frames_ok, c.rejects
+            got = self._frames_received
+            age_ms = (time.monotonic() - self._frame_wall) * 1000.0 if got else 65535.0
+        return m.HostHeartbeat(
+            counter=self._hb_counter,
+            mode=self._phase_code,
+            peer_age_ms=min(round(age_ms), 65535),
+            rx_ok=rx_ok & 0xFFFF,
+            rx_rejects=rx_rejects & 0xFFFF,
+        )
+
+    def report_phase(self, code: int) -> None:
+        """The controller's phase code for the next HostHeartbeats (ICD HOST-HB-2)."""
+        self._phase_code = code
 
     def drain_device_events(self) -> list[str]:
         """The device's event reports since the last call, one line each, oldest first."""
@@ -492,6 +518,9 @@ class SerialHal:
     def setup(self, preset: str, seed: int, initial: InitialConditions) -> None:
         with self._lock:
             self._frame = None
+            # SimSetup puts the device in SAFE (ICD SIM-SETUP-1): stop watching for ACTIVE
+            # before it answers, so its heartbeats in SAFE are not taken for a fault
+            self._active_since = None
         try:
             self._request(m.SimSetup(preset, seed, initial), "simulation setup")
         except _RefusedError as exc:
@@ -500,6 +529,8 @@ class SerialHal:
                 f"seed {seed}): error code {exc.code} ({exc.data}); is the preset known there?"
             ) from None
         with self._lock:  # a new run: ACTIVE again with its first set-points
+            self._next_hb = -1.0
+            self._frame_t_s = 0.0
             self._activate_sent = None
             self._active_seq = None
             self._active_since = None
@@ -528,9 +559,18 @@ class SerialHal:
         }
 
     def link_counters(self) -> dict[str, int]:
+        """The host decoder's counts, frames sent, and what the device's newest heartbeat
+        said of its side (``device_rx_ok``, ``device_rx_rejects``, ``device_fault_bits``,
+        ``device_heartbeats``)."""
         with self._lock:
             c = self._decoder.counters.as_dict()
             c["hk_frames"] = self._frames_received
+            hb = self._device_heartbeat
+            if hb is not None:
+                c["device_heartbeats"] = hb.counter
+                c["device_rx_ok"] = hb.rx_ok
+                c["device_rx_rejects"] = hb.rx_rejects
+                c["device_fault_bits"] = hb.fault_bits
         c["tx_frames"] = self._tx_frames
         c["tx_bytes"] = self._tx_bytes
         return c

@@ -24,9 +24,13 @@ def vmcu_command(options: dict[str, str]) -> list[str]:
     cmd = [sys.executable, "-m", "hil.cli", "vmcu", "--pty"]
     if options.get("realtime", "0") not in ("0", "", "false"):
         cmd.append("--realtime")
+    if options.get("watchdog", "1") in ("0", "false"):
+        cmd.append("--no-watchdog")  # a broken device, for the conformance kit's own test
+    if options.get("flush", "1") in ("0", "false"):
+        cmd.append("--no-flush")  # another
     for key in sorted(_FLAGS & set(options)):
         cmd += [f"--{key.replace('_', '-')}", options[key]]
-    unknown = set(options) - _FLAGS - {"realtime", "timeout_ms", "stale_ms"}
+    unknown = set(options) - _FLAGS - {"realtime", "watchdog", "flush", "timeout_ms", "stale_ms"}
     if unknown:
         raise ConfigError(f"vmcu:// does not know option(s) {', '.join(sorted(unknown))}")
     return cmd

@@ -50,6 +50,12 @@ from controller.types import SAFE_COMMAND, ActuatorCommand, SensorFrame, Truth
 ICD = Path(__file__).resolve().parents[2] / "docs" / "icd.md"
 
 
+def pus_subtype(p: PusTc | PusTm) -> int:
+    """The PUS subtype under either spacepackets name (``subservice`` up to 0.28)."""
+    sub = getattr(p, "message_subtype", None)
+    return int(sub if sub is not None else p.subservice)
+
+
 def _expected_time(msg: m.Message, time_ms: int) -> float | None:
     if not msg.IS_TM:
         return None
@@ -242,12 +248,12 @@ def test_spacepackets_unpacks_every_packet(msg: m.Message, seq: int, time_ms: in
     else:
         tc = PusTc.unpack(raw)  # verifies the CRC
         assert (tc.apid, tc.seq_count) == (APID, seq)
-        assert (tc.service, tc.message_subtype) == (msg.SERVICE, msg.SUBTYPE)
+        assert (tc.service, pus_subtype(tc)) == (msg.SERVICE, msg.SUBTYPE)
         assert tc.app_data == raw[m.TC_HEADER_LEN : -2]
 
 
 def test_ping_built_with_spacepackets_alone_is_a_ping() -> None:
-    raw = PusTc(service=17, message_subtype=1, apid=0x0D1, seq_count=42).pack()
+    raw = PusTc(17, 1, apid=0x0D1, seq_count=42).pack()
     [packet] = StreamDecoder().feed(cobs.encode(bytes(raw)) + b"\x00")
     # ack flags 0b1111: spacepackets' default asks for every verification report
     assert packet == Packet(Ping(), is_tm=False, seq_count=42, ack_flags=0b1111)
@@ -255,7 +261,7 @@ def test_ping_built_with_spacepackets_alone_is_a_ping() -> None:
 
 def test_pong_built_with_spacepackets_alone_is_a_pong() -> None:
     stamp = CdsShortTimestamp(ccsds_days=1, ms_of_day=1234, init_dt_unix_stamp=False).pack()
-    raw = PusTm(service=17, message_subtype=2, apid=0x0D1, seq_count=7, timestamp=stamp).pack()
+    raw = PusTm(17, 2, apid=0x0D1, seq_count=7, timestamp=stamp).pack()
     [packet] = StreamDecoder().feed(cobs.encode(bytes(raw)) + b"\x00")
     assert packet.msg == Pong()
     assert packet.time_s == 86_401.234
@@ -486,3 +492,32 @@ def test_chunking_does_not_matter(chunk: int) -> None:
     assert [p.seq_count for p in out] == list(range(50))
     assert dec.counters.seq_gaps == 0
     assert dec.counters.rejects == 0
+
+
+# --------------------------------------------------------------------------- clause ids
+
+
+def test_every_icd_clause_has_a_check_and_conform_rows_are_clauses() -> None:
+    """Clause ids (bold in docs/icd.md) and the conformance table (section 9) agree,
+    and every row of ``dockhil conform`` is a device clause the ICD defines."""
+    from hil.conform import CLAUSES
+
+    text = ICD.read_text()
+    body, table = text.split("## 9. Conformance", 1)
+    defined = set(re.findall(r"\*\*((?:DEV|HOST|LINK|SIM)-[A-Z]+-\d+)\*\*", body))
+    listed = set()
+    for first, rest in re.findall(
+        r"^\| ((?:DEV|HOST|LINK|SIM)-[^|]+?) \| ([^|]+) \|$", table, re.M
+    ):
+        listed.update(x.strip() for x in first.split(","))
+        assert rest.strip(), first
+    assert defined == listed, (sorted(defined - listed), sorted(listed - defined))
+    rows = {c.clause for c in CLAUSES}
+    assert rows <= defined, sorted(rows - defined)
+    cited = set(re.findall(r"conform ((?:DEV|SIM)-[A-Z]+-\d+)", table))
+    cited |= {
+        x
+        for line in re.findall(r"conform ([^|]+)", table)
+        for x in re.findall(r"(?:DEV|SIM)-[A-Z]+-\d+", line)
+    }
+    assert cited <= rows, sorted(cited - rows)

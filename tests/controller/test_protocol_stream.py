@@ -237,7 +237,7 @@ def test_counts_bad_length() -> None:
 
 
 def test_counts_bad_length_of_application_data() -> None:
-    raw = PusTm(service=3, message_subtype=25, apid=0x0D1, timestamp=bytes([0x40]) + bytes(6))
+    raw = PusTm(3, 25, apid=0x0D1, timestamp=bytes([0x40]) + bytes(6))
     dec = StreamDecoder()
     assert dec.feed(_frame(raw.pack())) == []
     assert dec.counters.bad_length == 1
@@ -253,18 +253,18 @@ def test_counts_bad_header() -> None:
 
 def test_counts_wrong_apid() -> None:
     dec = StreamDecoder()
-    assert dec.feed(_frame(PusTc(service=17, message_subtype=1, apid=0x0D2).pack())) == []
+    assert dec.feed(_frame(PusTc(17, 1, apid=0x0D2).pack())) == []
     _only(dec, "wrong_apid")
 
 
 def test_counts_unknown_service() -> None:
     dec = StreamDecoder()
-    assert dec.feed(_frame(PusTc(service=99, message_subtype=1, apid=0x0D1).pack())) == []
+    assert dec.feed(_frame(PusTc(99, 1, apid=0x0D1).pack())) == []
     _only(dec, "unknown_service")
 
 
 def test_counts_bad_field() -> None:
-    raw = PusTc(service=131, message_subtype=2, apid=0x0D1, app_data=bytes([200, 0, 1]) + bytes(8))
+    raw = PusTc(131, 2, apid=0x0D1, app_data=bytes([200, 0, 1]) + bytes(8))
     dec = StreamDecoder()
     assert dec.feed(_frame(raw.pack())) == []  # fault code 200 does not exist
     _only(dec, "bad_field")

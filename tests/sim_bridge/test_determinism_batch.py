@@ -53,10 +53,13 @@ def test_different_seeds_differ_only_in_the_noise() -> None:
         # each noisy reading lies within the noise bound of the true pose, and the noise
         # is really there: its spread is the preset's sigma (400 samples per axis)
         err = frames[:, L.S_REL_POS : L.S_REL_POS + 3] - pose[:, 0:3]
-        assert np.abs(err).max() <= NOISE_BOUND_SIGMAS * sigma
+        # (plus half the wire's 0.1 mm LSB: sensing quantises as the ICD's channel does)
+        assert np.abs(err).max() <= NOISE_BOUND_SIGMAS * sigma + 0.5e-4
         assert err.std() == pytest.approx(sigma, rel=0.15)
-    # different seeds draw different noise on every sample of every axis
-    assert np.all(f1[:, L.S_REL_POS : L.S_REL_POS + 3] != f2[:, L.S_REL_POS : L.S_REL_POS + 3])
+    # different seeds draw different noise on every sample of every axis; after the 0.1 mm
+    # quantisation of the wire two draws land on the same count now and then (a few %)
+    differ = f1[:, L.S_REL_POS : L.S_REL_POS + 3] != f2[:, L.S_REL_POS : L.S_REL_POS + 3]
+    assert differ.mean() >= 0.9, differ.mean()
     # switches and latch flags carry no noise
     assert np.array_equal(f1[:, L.S_LATCH : L.S_LATCH + 6], f2[:, L.S_LATCH : L.S_LATCH + 6])
     assert f1[-1, L.S_LATCH : L.S_LATCH + 6].all()  # ... and the run got as far as capture
