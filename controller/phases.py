@@ -297,10 +297,11 @@ TRANSITIONS: list[dict[str, Any]] = [
         "conditions": ["latches_lost"],
     },
     # the chaser keeps thrusting after capture: hold everything (SAFE keeps the latches,
-    # brake and dampers on); releasing would let it ram the station
+    # brake and dampers on); releasing would let it ram the station. Not in RETRACTION:
+    # there the drive itself loads the interface (a jammed drive reads as compression)
     {
         "trigger": "chaser_push",
-        "source": [P.BUFFERING, P.CORRECTION, P.RETRACTION],
+        "source": [P.BUFFERING, P.CORRECTION],
         "dest": P.SAFE,
         "conditions": ["chaser_pushing"],
     },

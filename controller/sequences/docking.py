@@ -239,6 +239,8 @@ class Retraction(Captured):
     retraction_timed_out: bool = False
     jam_t_s: float | None = None
     """Phase time the current jam signature started, s."""
+    jam_ext_m: float = 0.0
+    """Ring extension when it started, m."""
     reequalised: int = 0
     reequalise_t0_s: float = 0.0
     ring_jam_confirmed: bool = False
@@ -261,12 +263,18 @@ class Retraction(Captured):
         if self.retraction_complete:
             return laws.retraction_command(seq, 0.0, cfg)
         speed = laws.retraction_speed(f.ring_extension_m, cfg)
-        if (
-            abs(f.drive_current_a) >= cfg.ring_jam_current_a
-            and abs(f.ring_speed_m_s) <= cfg.ring_jam_speed_m_s
+        # no motion = the extension moved less than ring_jam_speed_m_s x the time since the
+        # current went high, plus 0.5 mm (5 sigma of the linkage potentiometers): a
+        # displacement, not the sensed speed, because a stalled screw can chatter at the
+        # step rate, and a 100 Hz sample of that reads as a steady speed
+        if abs(f.drive_current_a) >= cfg.ring_jam_current_a and (
+            self.jam_t_s is None
+            or abs(f.ring_extension_m - self.jam_ext_m)
+            <= cfg.ring_jam_speed_m_s * (pt - self.jam_t_s) + 5e-4
         ):
             if self.jam_t_s is None:
                 self.jam_t_s = pt
+                self.jam_ext_m = f.ring_extension_m
             elif pt - self.jam_t_s >= cfg.ring_jam_time_s and not self.ring_jam_confirmed:
                 if self.reequalised < cfg.ring_jam_retries:
                     self.reequalised += 1
