@@ -254,8 +254,12 @@ PLANT_FAULT_CODES: tuple[str, ...] = (
     "seal_leak",
     "unlock_fail",
     "power_loss",
+    "thrust_none",
+    "thrust_late",
+    "thrust_stuck",
 )
-"""Wire code of a :class:`~controller.types.PlantFault` kind = its index here."""
+"""Wire code of a :class:`~controller.types.PlantFault` kind = its index here (10-12, the
+chaser's thrust faults, since protocol 1.1)."""
 
 PRESET_MAX_LEN = 32
 """Longest preset name in :class:`SimSetup`, bytes of UTF-8."""
