@@ -84,6 +84,17 @@ def _commands(cfg: ControllerConfig, thrust: bool) -> tuple[ActuatorCommand, Act
     return contact, buffering
 
 
+def _batch(
+    initials: Sequence[InitialConditions], preset: Preset | str, faults: Sequence[PlantFault]
+) -> BatchPlant:
+    """One run per start condition (seeds 1..n) with ``faults`` on from the first step."""
+    ps = load_preset(preset) if isinstance(preset, str) else preset
+    plant = BatchPlant(ps, list(initials), list(range(1, len(initials) + 1)))
+    for fault in faults:
+        plant.inject(fault)
+    return plant
+
+
 def scripted_captures(
     initials: Sequence[InitialConditions],
     preset: Preset | str = PRESET,
@@ -93,12 +104,9 @@ def scripted_captures(
     after_capture_s: float = 10.0,
 ) -> list[CaptureFigures]:
     """Run each start condition through contact, capture and 10 s of buffering (one batch)."""
-    ps = load_preset(preset) if isinstance(preset, str) else preset
     cfg = ControllerConfig()
     n = len(initials)
-    plant = BatchPlant(ps, list(initials), list(range(1, n + 1)))
-    for fault in faults:
-        plant.inject(fault)
+    plant = _batch(initials, preset, faults)
     contact_cmd, buffer_cmd = _commands(cfg, thrust)
     cmds = [contact_cmd] * n
     t_contact: list[float | None] = [None] * n
@@ -193,12 +201,9 @@ def restitution(
 ) -> list[float]:
     """Coefficient of restitution of central impacts with the latches disabled and no thrust:
     opening speed after the rebound over the closing speed (DOMAIN 5, [S14 p.245])."""
-    ps = load_preset(preset) if isinstance(preset, str) else preset
     cfg = ControllerConfig()
     ics = [central(v) for v in speeds_m_s]
-    plant = BatchPlant(ps, ics, list(range(1, len(ics) + 1)))
-    for fault in faults:
-        plant.inject(fault)
+    plant = _batch(ics, preset, faults)
     cmd = ActuatorCommand(
         damper_n_s_m=cfg.damper_contact_n_s_m, brake_slip_n=cfg.brake_contact_n, latch_arm=False
     )
@@ -232,12 +237,9 @@ def absorber_force_vs_speed(
     This is the force Syromiatnikov's central-impact test compares with calculation
     ([S14 p.239]); the interface load also carries the light ring's contact spikes.
     """
-    ps = load_preset(preset) if isinstance(preset, str) else preset
     cfg = ControllerConfig()
     ics = [central(v) for v in speeds_m_s]
-    plant = BatchPlant(ps, ics, list(range(1, len(ics) + 1)))
-    for fault in faults:
-        plant.inject(fault)
+    plant = _batch(ics, preset, faults)
     cmd, _ = _commands(cfg, thrust=True)
     peak = np.zeros(len(ics))
     for _ in range(int(6.0 / (CHUNK_STEPS * plant.dt_s))):
