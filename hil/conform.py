@@ -738,6 +738,47 @@ def _c_sim_inject(d: Device) -> str | None:
     return None
 
 
+def _c_interlock(d: Device) -> str | None:
+    """DEV-MODE-3 on a simulated device: its interlock is opened over the wire.
+
+    A bench device's interlock is opened by hand; there this clause is skipped and
+    the bench's own test covers it (docs/icd.md, §9).
+    """
+    if not (d.hello and d.hello.capabilities & m.Capability.FAULT_INJECTION):
+        return "no FAULT_INJECTION capability: open the bench's interlock by hand instead"
+    interlock = PlantFault(m.DEVICE_INTERLOCK_FAULT)
+    d.activate()
+    d.stream(0.1)
+    since = len(d.log)
+    s = d.send(m.SimInject(interlock, True))
+    v = d.verification(s, (m.ST_VERIF_COMPLETE_OK, m.ST_VERIF_ACCEPT_FAIL))
+    _expect(v is not None and v.subtype == m.ST_VERIF_COMPLETE_OK, f"open the interlock: {v}")
+    d.stream(0.15)
+    hb = d.heartbeat()
+    _expect(hb.mode == m.DeviceMode.SAFE, f"heartbeat mode {hb.mode} with the interlock open")
+    _expect(bool(hb.fault_bits & m.DeviceFault.INTERLOCK), "INTERLOCK bit not set")
+    bit = m.DeviceFault.INTERLOCK.bit_length() - 1
+    sets = _trip_events(d.log[since:], m.DeviceFault.INTERLOCK)
+    _expect(len(sets) == 1, f"{len(sets)} FAULT_SET INTERLOCK events")
+    s = d.send(m.ModeCommand(m.DeviceMode.ACTIVE), ack=0)
+    v = d.verification(s, (m.ST_VERIF_ACCEPT_FAIL, m.ST_VERIF_ACCEPT_OK))
+    want = (m.ST_VERIF_ACCEPT_FAIL, m.ErrorCode.NOT_ALLOWED, int(m.DeviceMode.SAFE))
+    _expect(
+        v is not None and (v.subtype, v.error_code, v.error_data) == want,
+        f"ModeCommand(ACTIVE) with the interlock open: {v}, want 1,2 NOT_ALLOWED data 1 (SAFE)",
+    )
+    since = len(d.log)
+    s = d.send(m.SimInject(interlock, False))
+    v = d.verification(s, (m.ST_VERIF_COMPLETE_OK, m.ST_VERIF_ACCEPT_FAIL))
+    _expect(v is not None and v.subtype == m.ST_VERIF_COMPLETE_OK, f"close the interlock: {v}")
+    d.pump(0.15)
+    ev = [(e.event_id, e.index) for e in _events(d.log[since:])]
+    _expect((m.EventId.FAULT_CLEARED, bit) in ev, "no FAULT_CLEARED INTERLOCK event")
+    d.activate()  # raises if ACTIVE is still refused
+    d.safe()
+    return None
+
+
 def _c_sim_step(d: Device) -> str | None:
     if not d.simulated:
         return "not a simulated device"
@@ -781,6 +822,12 @@ CLAUSES: tuple[Clause, ...] = (
         "DEV-MODE-1", "ModeCommand(ACTIVE): 1,1 and 1,7, heartbeat ACTIVE, MODE_CHANGE", _c_mode
     ),
     Clause("DEV-MODE-2", "ModeCommand(BOOT) and an undefined mode: 1,2 BAD_FIELD 0", _c_mode_bad),
+    Clause(
+        "DEV-MODE-3",
+        "interlock open: SAFE, INTERLOCK bit, ACTIVE refused NOT_ALLOWED (opened by SimInject)",
+        _c_interlock,
+        True,
+    ),
     Clause("DEV-RX-2", "unknown service or subtype: 1,2 UNKNOWN_SUBTYPE, no ack asked", _c_unknown),
     Clause("DEV-RX-3", "a TC of the wrong data length: 1,2 BAD_LENGTH, no ack asked", _c_length),
     Clause(

@@ -18,7 +18,9 @@ flushed it) takes the next frame whole.
 
 **Modes** (``docs/icd.md``). The device boots in BOOT with its actuators in
 the safe state (``ActuatorCommand()``) and applies set-points only in ACTIVE,
-entered by a ``ModeCommand``; ``SimSetup`` puts it back in SAFE. In ACTIVE
+entered by a ``ModeCommand``; ``SimSetup`` puts it back in SAFE. A simulated
+hardware interlock (a bench's e-stop, opened by ``SimInject`` kind
+``interlock_open``) forces SAFE and refuses ACTIVE while open. In ACTIVE
 two watches drop it to SAFE: the set-point watchdog (no valid set-points for
 ``SETPOINT_WATCHDOG_MS``) and the host watch (no ``HostHeartbeat`` for
 ``HEARTBEAT_LOST_COUNT`` periods). In real time both count device (wall)
@@ -193,6 +195,8 @@ class VirtualMcu:
         self.internal_errors = 0
         """Commands whose handling raised (a device bug): answered SIM_ERROR, counted."""
         self.sim_fault_count = 0
+        self.interlock_open = False
+        """The simulated device's own hardware interlock (ICD DEV-MODE-3)."""
 
     # ----------------------------------------------------------------- outgoing
     def burst(self, out: bytes, send_s: float, force: bool = False) -> bytes:
@@ -479,6 +483,8 @@ class VirtualMcu:
             return self._mode(pkt, msg, now_s)
         if isinstance(msg, m.SimSetup):
             return self._setup(pkt, msg, now_s)
+        if isinstance(msg, m.SimInject) and msg.fault.kind == m.DEVICE_INTERLOCK_FAULT:
+            return self._interlock(pkt, msg.active)
         if isinstance(msg, m.SimInject):
             try:
                 self._plant.inject(msg.fault, msg.active)
@@ -489,10 +495,33 @@ class VirtualMcu:
             return out + self._set_faults(m.DeviceFault.SIM_FAULT_ACTIVE, self.sim_fault_count > 0)
         return self._verify(pkt, False, m.ErrorCode.UNKNOWN_SUBTYPE)
 
+    def _interlock(self, pkt: m.Packet, open_: bool) -> bytes:
+        """Open or close the simulated hardware interlock (ICD DEV-MODE-3).
+
+        Opening it in ACTIVE is what a bench's e-stop does: safe state and SAFE at
+        once. The fault bit follows the interlock (not latched); closing it leaves
+        the device in SAFE until the host commands ACTIVE again.
+        """
+        out = self._verify(pkt, True)
+        if open_ == self.interlock_open:
+            return out
+        self.interlock_open = open_
+        self.sim_fault_count += 1 if open_ else -1
+        out += self._set_faults(m.DeviceFault.SIM_FAULT_ACTIVE, self.sim_fault_count > 0)
+        if open_:
+            self._setpoints = ActuatorCommand()
+            out += self._set_faults(m.DeviceFault.INTERLOCK, True)
+            if self.mode == m.DeviceMode.ACTIVE:
+                out += self._set_mode(m.DeviceMode.SAFE)
+            return out
+        return out + self._set_faults(m.DeviceFault.INTERLOCK, False)
+
     def _mode(self, pkt: m.Packet, msg: m.ModeCommand, now_s: float) -> bytes:
         if msg.mode not in (m.DeviceMode.SAFE, m.DeviceMode.ACTIVE):
             return self._verify(pkt, False, m.ErrorCode.BAD_FIELD, 0)  # BOOT or no mode
         mode = m.DeviceMode(msg.mode)
+        if mode == m.DeviceMode.ACTIVE and self.interlock_open:
+            return self._verify(pkt, False, m.ErrorCode.NOT_ALLOWED, int(self.mode))
         out = self._verify(pkt, True)
         if mode == m.DeviceMode.ACTIVE:
             clock = self._watch_clock(now_s)
@@ -517,8 +546,9 @@ class VirtualMcu:
         self._last_sp_s = None
         self._last_hhb_s = None
         self.sim_fault_count = 0
+        self.interlock_open = False
         out = self._verify(pkt, True)
-        out += self._set_faults(m.DeviceFault.SIM_FAULT_ACTIVE, False)
+        out += self._set_faults(m.DeviceFault.SIM_FAULT_ACTIVE | m.DeviceFault.INTERLOCK, False)
         out += self._set_mode(m.DeviceMode.SAFE)  # ICD SIM-SETUP-2: a new run starts in SAFE
         return out + self._housekeeping()
 

@@ -55,7 +55,7 @@ from controller.types import (
 APID = 0x0D1
 """Application process ID of the mechanism, both directions."""
 
-PROTOCOL_VERSION = (1, 1)
+PROTOCOL_VERSION = (1, 2)
 """(major, minor) of this ICD; a major mismatch means the two sides cannot talk."""
 
 SEQ_COUNT_MODULO = 1 << 14
@@ -170,6 +170,9 @@ class DeviceFault(enum.IntFlag):
     HOST_LOST = 1 << 8
     """No HostHeartbeat for HEARTBEAT_LOST_COUNT periods in ACTIVE: safe state; latched
     until a ModeCommand(ACTIVE) (protocol 1.1)."""
+    INTERLOCK = 1 << 9
+    """A hardware interlock the device owns is open (e-stop, inhibit plug): safe state,
+    ACTIVE refused; clears when the interlock closes (protocol 1.2)."""
 
 
 class Capability(enum.IntFlag):
@@ -219,7 +222,12 @@ class EventId(enum.IntEnum):
 def event_severity(event_id: int, index: int = 0) -> Severity:
     """The severity (PUS 5 subtype) of an event, per the ICD's event table (4.8)."""
     if event_id == EventId.FAULT_SET:
-        high = (DeviceFault.WATCHDOG, DeviceFault.UNDERVOLTAGE, DeviceFault.HOST_LOST)
+        high = (
+            DeviceFault.WATCHDOG,
+            DeviceFault.UNDERVOLTAGE,
+            DeviceFault.HOST_LOST,
+            DeviceFault.INTERLOCK,
+        )
         return Severity.HIGH if index < 32 and (1 << index) in high else Severity.MEDIUM
     if event_id == EventId.WATCHDOG_TRIP:
         return Severity.HIGH
@@ -243,6 +251,10 @@ class ErrorCode(enum.IntEnum):
     """The simulation rejected the request (unknown preset, bad fault)."""
 
 
+DEVICE_INTERLOCK_FAULT = "interlock_open"
+"""SimInject kind (code 13) that opens the simulated device's own hardware interlock (a
+bench's e-stop or inhibit loop): not a plant fault, handled by the device (ICD DEV-MODE-3)."""
+
 PLANT_FAULT_CODES: tuple[str, ...] = (
     "latch_fail",
     "hook_jam",
@@ -257,9 +269,10 @@ PLANT_FAULT_CODES: tuple[str, ...] = (
     "thrust_none",
     "thrust_late",
     "thrust_stuck",
+    DEVICE_INTERLOCK_FAULT,
 )
 """Wire code of a :class:`~controller.types.PlantFault` kind = its index here (10-12, the
-chaser's thrust faults, since protocol 1.1)."""
+chaser's thrust faults, since protocol 1.1; 13, the device's own interlock, since 1.2)."""
 
 PRESET_MAX_LEN = 32
 """Longest preset name in :class:`SimSetup`, bytes of UTF-8."""

@@ -49,6 +49,20 @@ def _boot_accepted(dev: VirtualMcu) -> None:
     dev._mode = mode  # type: ignore[method-assign]
 
 
+def _interlock_ignored(dev: VirtualMcu) -> None:
+    """Takes ACTIVE whatever its interlock says (the e-stop of a bench wired wrong)."""
+    inner = dev._mode
+
+    def mode(pkt: m.Packet, msg: m.ModeCommand, now_s: float) -> bytes:
+        was, dev.interlock_open = dev.interlock_open, False
+        try:
+            return inner(pkt, msg, now_s)
+        finally:
+            dev.interlock_open = was
+
+    dev._mode = mode  # type: ignore[method-assign]
+
+
 def _all_info(dev: VirtualMcu) -> None:
     def event(event_id: int, index: int = 0, value: int = 0) -> bytes:
         return dev._tm(m.EventReport(int(m.Severity.INFO), int(event_id), index, value))
@@ -208,6 +222,7 @@ DEFECTS: list[tuple[str, Callable[[VirtualMcu], None], str]] = [
     ("refusals unanswered", _silent_refusals, "DEV-RX-2"),
     ("wrong lengths unanswered", _silent_refusals, "DEV-RX-3"),
     ("ModeCommand(BOOT) accepted", _boot_accepted, "DEV-MODE-2"),
+    ("ACTIVE taken with the interlock open", _interlock_ignored, "DEV-MODE-3"),
     ("every event informative", _all_info, "DEV-EVT-1"),
     ("a sequence count skipped", _skips_a_count, "DEV-SEQ-1"),
     ("eight hooks", _wrong_shape, "DEV-HELLO-1"),
