@@ -494,7 +494,8 @@ def _header_html(record: dict[str, Any], scenario: dict[str, Any] | None) -> str
         ["preset sha256", str(record.get("preset_sha256") or "-")[:16]],
         ["git commit", str(record.get("git_commit") or "- (not a checkout)")],
     ]
-    facts += [[f"version {k}", str(v)] for k, v in record.get("versions", {}).items()]
+    versions = record.get("versions", {}).items()
+    facts += [[f"version {k}", str(v)] for k, v in versions if k != "preset"]  # a name, above
     facts += [[f"device {k}", str(v)] for k, v in record.get("device", {}).items()]
     out.append('<div class="cols"><div><h3>Run</h3>' + _table(facts, ["", ""]) + "</div><div>")
     initial = sc.get("initial")
