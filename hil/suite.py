@@ -15,12 +15,14 @@ JUnit and index for what ran. The command then exits 130.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import multiprocessing
 import os
 import signal
 import time
+from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Any
@@ -50,18 +52,30 @@ def collect(paths: list[str]) -> list[Path]:
     return files
 
 
-DRAIN_S = 10.0
-"""After Ctrl-C, how long the runs in flight get to end and write their records, s."""
+DRAIN_S = 2.0
+"""After Ctrl-C, how long the runs in flight get to end and write their records, s.
+
+A run checks the stop flag once per simulated second (tens of ms of wall time) and
+then writes its record and telemetry without a report, well inside this; a worker
+still compiling the plant cannot check anything and is ended when this runs out
+(it had recorded nothing). A worker writing a run's outputs is waited for, up to
+``WRITE_GRACE_S`` more."""
+
+WRITE_GRACE_S = 30.0
+"""After DRAIN_S, how much longer a worker still writing a run's outputs is waited for, s."""
 
 _stop: Any = None
 """The worker's copy of the suite's stop flag (a ``multiprocessing.Event``)."""
+_writing: Any = None
+"""The worker's copy of the count of workers writing a run's outputs (a shared int)."""
 
 
-def _worker_init(stop: Any) -> None:
+def _worker_init(stop: Any, writing: Any) -> None:
     """In each worker: Ctrl-C is the main process's to handle; the flag says when to stop."""
-    global _stop
+    global _stop, _writing
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _stop = stop
+    _writing = writing
 
 
 def _check_stop(t_s: float, phase: str) -> None:
@@ -97,7 +111,10 @@ def run_one(
             progress=_check_stop,
         )
         stopped = result.record.outcome == Outcome.ABORTED
-        paths = write_run_safely(result, target, report=report and not stopped)
+        if _stop is not None and _stop.is_set():
+            stopped = True  # ended just after Ctrl-C: the record now, the report later
+        with _writing_outputs():
+            paths = write_run_safely(result, target, report=report and not stopped)
         out = json.loads(result.record.to_json())
         out["run_dir"] = Path(run_dir).name
         out["report"] = "report" in paths
@@ -114,6 +131,21 @@ def run_one(
         return json.loads(rec.to_json())  # type: ignore[no-any-return]
     finally:
         target.release()
+
+
+@contextlib.contextmanager
+def _writing_outputs() -> Iterator[None]:
+    """Count this worker as writing, so that Ctrl-C waits for it rather than ending it."""
+    if _writing is None:
+        yield
+        return
+    with _writing.get_lock():
+        _writing.value += 1
+    try:
+        yield
+    finally:
+        with _writing.get_lock():
+            _writing.value -= 1
 
 
 def run_dirs(files: list[Path], out: Path) -> list[Path]:
@@ -166,6 +198,7 @@ def run_suite(
     results: dict[str, dict[str, Any]] = {}
     interrupted = False
     stop = multiprocessing.get_context().Event()
+    writing = multiprocessing.get_context().Value("i", 0)
     with Progress(
         TextColumn("[bold]suite"),
         BarColumn(),
@@ -176,7 +209,9 @@ def run_suite(
         disable=quiet,
     ) as bar:
         task = bar.add_task("suite", total=len(files), last="")
-        pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init, initargs=(stop,))
+        pool = ProcessPoolExecutor(
+            max_workers=jobs, initializer=_worker_init, initargs=(stop, writing)
+        )
         futures: dict[Future[dict[str, Any] | None], Path] = {
             pool.submit(run_one, str(f), str(d), hal_url, report): f
             for f, d in zip(files, dirs, strict=True)
@@ -202,11 +237,14 @@ def run_suite(
                 for fut in pending:
                     fut.cancel()
                 deadline = time.monotonic() + DRAIN_S
-                while pending and time.monotonic() < deadline:
+                hard = deadline + WRITE_GRACE_S
+                while pending and (
+                    time.monotonic() < deadline or (writing.value > 0 and time.monotonic() < hard)
+                ):
                     done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
                     collect_done(done)
                     pending = {f for f in pending if not f.cancelled()}
-                if pending:  # stuck (a compile, a device): end those workers
+                if pending:  # stuck (a compile, a device), not writing: end those workers
                     for proc in list((pool._processes or {}).values()):
                         proc.terminate()
         finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -125,3 +126,34 @@ def test_ctrl_c_stops_a_suite_and_keeps_what_ran(tmp_path: Path) -> None:
     assert "interrupted" in stdout
     record = json.loads((out / "long0" / "result.json").read_text())
     assert record["sim_time_s"] < 5000.0  # cut short, not run to its end
+
+
+def test_ctrl_c_during_the_first_compile_stops_a_suite_within_seconds(tmp_path: Path) -> None:
+    """With an empty kernel cache the workers compile the plant for half a minute and cannot
+    look at the stop flag; Ctrl-C still ends the suite within a few seconds (it ends them:
+    they had recorded nothing), with exit 130 and an empty summary."""
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    for n in range(2):
+        (lib / f"long{n}.toml").write_text(LONG.format(name=f"long{n}", duration=5000.0))
+    out = tmp_path / "out"
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba"))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hil.cli", "suite", str(lib), "--out", str(out), "-j", "2"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(6.0)  # imports done, both workers deep in the compile (about 30 s)
+    assert proc.poll() is None, proc.communicate()
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    took = time.monotonic() - sent
+    assert proc.returncode == 130, stdout + stderr
+    # the compile alone would take ~30 s more; ten seconds was the old drain wait
+    assert took < 8.0, f"suite took {took:.1f} s to stop"
+    assert json.loads((out / "summary.json").read_text()) == []
+    assert "compiling the plant" in stdout + stderr
