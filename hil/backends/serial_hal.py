@@ -140,6 +140,8 @@ class SerialHal:
         self._phase_code = 0
         """The controller's phase code (ICD section 6), sent in every HostHeartbeat."""
         self.hello: m.Hello | None = None
+        self._lockstep = False
+        """The device's Hello has LOCKSTEP (read once per cycle, so kept as a plain bool)."""
         self._device_heartbeat: m.Heartbeat | None = None
         self._hb_wall = time.monotonic()
         """Wall time (monotonic s) of the newest device heartbeat (or of opening)."""
@@ -267,8 +269,15 @@ class SerialHal:
 
     # ------------------------------------------------------------ sending
     def _send(self, msg: m.Message) -> int:
+        out: list[bytes] = []
+        seq = self._queue(out, msg)
+        self._write_raw(out[0])
+        return seq
+
+    def _queue(self, out: list[bytes], msg: m.Message) -> int:
+        """Encode ``msg`` with the next sequence count onto ``out``; returns that count."""
         seq = self._seq.next()
-        self._write_raw(codec.encode(msg, seq))
+        out.append(codec.encode(msg, seq))
         self._tx_frames += 1
         return seq
 
@@ -362,6 +371,7 @@ class SerialHal:
                 "in its Hello (the ICD allows 1 us to 1 s)"
             )
         self.hello = hello
+        self._lockstep = bool(hello.capabilities & m.Capability.LOCKSTEP)
         # ACTIVE is commanded with the first set-points (:meth:`write`), not here: it arms
         # the device's 100 ms set-point watchdog, and a run's setup may take longer
 
@@ -382,7 +392,7 @@ class SerialHal:
 
     @property
     def lockstep(self) -> bool:
-        return bool(self.hello and self.hello.capabilities & m.Capability.LOCKSTEP)
+        return self._lockstep
 
     @property
     def period_s(self) -> float:
@@ -456,19 +466,22 @@ class SerialHal:
         return self._frame is not None or self._error is not None
 
     def write(self, cmd: ActuatorCommand) -> None:
+        # One write per cycle: a device (and the pty between) wakes once for the lot.
+        out: list[bytes] = []
         if self._activate_sent is None:
             # the device applies set-points only in ACTIVE; the mode command goes just
             # before the first set-points, so its watchdog is armed by the run itself
             with self._lock:
                 self._activate_sent = time.monotonic()
-                self._active_seq = self._send(m.ModeCommand(m.DeviceMode.ACTIVE))
-        self._send(m.SetPoints(cmd))
-        now = self._frame_t_s if self.lockstep else time.monotonic()
+                self._active_seq = self._queue(out, m.ModeCommand(m.DeviceMode.ACTIVE))
+        self._queue(out, m.SetPoints(cmd))
+        now = self._frame_t_s if self._lockstep else time.monotonic()
         if now >= self._next_hb - 1e-9:  # frame times are whole ms: no float misses
-            self._send(self._host_heartbeat())
+            self._queue(out, self._host_heartbeat())
             self._next_hb = now + m.HEARTBEAT_PERIOD_MS / 1000.0
-        if self.lockstep:
-            self._send(m.SimStep(1))
+        if self._lockstep:
+            self._queue(out, m.SimStep(1))
+        self._write_raw(b"".join(out))
 
     def _host_heartbeat(self) -> m.HostHeartbeat:
         """HostHeartbeat per ICD 4.2: phase code, housekeeping age, decoder counts."""

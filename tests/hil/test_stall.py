@@ -58,7 +58,7 @@ def _children(pid: int) -> list[int]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("who", ["host", "device"])
-@pytest.mark.parametrize("stall_ms", [20, 50, 100, 150, 200, 500])
+@pytest.mark.parametrize("stall_ms", [20, 100, 200, 500])  # inside, at, 2x, 5x the watchdog
 def test_stall_recovers_or_ends_safe_with_the_reason(
     tmp_path: Path, stall_ms: int, who: str
 ) -> None:
@@ -80,7 +80,13 @@ def test_stall_recovers_or_ends_safe_with_the_reason(
             assert time.monotonic() < deadline, "the run never started"
             time.sleep(0.05)
         time.sleep(0.3)
-        target = proc.pid if who == "host" else _children(proc.pid)[0]  # the vmcu child
+        kids = _children(proc.pid)
+        while who == "device" and not kids:  # the vmcu child, once it shows in /proc
+            assert proc.poll() is None, "the run ended before the device could be stopped"
+            assert time.monotonic() < deadline, "no device process"
+            time.sleep(0.05)
+            kids = _children(proc.pid)
+        target = proc.pid if who == "host" else kids[0]
         os.kill(target, signal.SIGSTOP)
         time.sleep(stall_ms / 1000.0)
         os.kill(target, signal.SIGCONT)
