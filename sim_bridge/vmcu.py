@@ -179,6 +179,7 @@ class VirtualMcu:
         self._tx_last_s: float | None = None
         """Device time of the newest burst sent; None before the first (boot)."""
         self._hooks_at: list[int] | None = None
+        self._hook_pos_seen: tuple[float, ...] = ()
         """Per hook: 0 at the open stop, 1 at the closed stop, 2 between (HOOK_EDGE)."""
         self._pending_events = b""
         self._last_hk_t_s = -1.0
@@ -219,6 +220,9 @@ class VirtualMcu:
 
     def _set_faults(self, bits: m.DeviceFault, on: bool, detail: int = 0) -> bytes:
         """Switch fault bits; FAULT_SET / FAULT_CLEARED for each bit that changed."""
+        have = int(self.faults) & int(bits)
+        if have == (int(bits) if on else 0):
+            return b""  # nothing changes (every housekeeping report asks)
         out = b""
         for bit in range(32):
             flag = m.DeviceFault(1 << bit) if (1 << bit) & int(bits) else None
@@ -323,7 +327,9 @@ class VirtualMcu:
         if truth is not None:
             out += self._damage(codec.encode(m.SimTruth(truth), self._seq.next(), frame.t_s))
         out += self._edges(frame)
-        sensor_bad = any(math.isnan(v) for v in analog_values(frame))
+        values = analog_values(frame)
+        total = sum(values)  # NaN if any is (or +inf and -inf both): then look closer
+        sensor_bad = total != total and any(math.isnan(v) for v in values)
         out += self._set_faults(m.DeviceFault.SENSOR, sensor_bad)
         self._last_frame = frame
         out += self._pending_events
@@ -333,8 +339,12 @@ class VirtualMcu:
     def _hook_edges(self, frame: SensorFrame) -> bytes:
         """HOOK_EDGE: a hook reached its closed (1) or open (0) stop, or left one (2)."""
         prev = self._hooks_at
+        positions = frame.hook_pos[:N_HOOKS]
+        if prev is not None and positions == self._hook_pos_seen:
+            return b""  # no hook moved since the last report
+        self._hook_pos_seen = positions
         now: list[int] = []
-        for k, pos in enumerate(frame.hook_pos[:N_HOOKS]):
+        for k, pos in enumerate(positions):
             was = 2 if prev is None else prev[k]
             at = was
             if pos >= 1.0 - m.HOOK_END_ENTER:
