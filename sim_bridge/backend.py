@@ -102,6 +102,15 @@ class SimHal:
         self._truth = None
         self.plant.advance(self._cmd_wire, self._substeps)
 
+    def write_from_wire(self, cmd: ActuatorCommand) -> None:
+        """:meth:`write` for set-points decoded off the wire (the virtual microcontroller):
+        they are quantised already, and quantising is idempotent, so it is not done again."""
+        if self._closed:
+            raise LinkError("sim:// backend is closed; open a new one")
+        self._cmd_in = self._cmd_wire = cmd
+        self._truth = None
+        self.plant.advance(cmd, self._substeps)
+
     def truth(self) -> Truth | None:
         """The model truth at the current step's sample, as a simulated device reports it
         (SimTruth right after the housekeeping report: before any injection of this cycle)."""

@@ -478,7 +478,7 @@ class VirtualMcu:
             if not self.lockstep:
                 return self._verify(pkt, False, m.ErrorCode.UNSUPPORTED, 0)
             for _ in range(max(1, msg.steps)):
-                self._plant.write(self._applied())
+                self._plant.write_from_wire(self._applied())
                 self._pending_events += self._watch(self._now_tm())
             return self._housekeeping()
         if isinstance(msg, m.Ping):
@@ -587,12 +587,12 @@ class VirtualMcu:
         target_sim = (now_s - self._t0_s) * self.speedup
         steps = int((target_sim - self._plant.read().t_s) / self.period_s + 1e-9)
         for _ in range(max(0, steps)):
-            self._plant.write(self._applied())
+            self._plant.write_from_wire(self._applied())
         if now_s >= self._next_hk_s:
             if self._plant.plant.t_s <= self._last_hk_t_s:
                 # the clock's rounding left the plant on the last report's sample: one
                 # report per period means a new sample each time (ICD DEV-HK-1)
-                self._plant.write(self._applied())
+                self._plant.write_from_wire(self._applied())
             out += self._housekeeping()
             wall_period = self.period_s / self.speedup
             self._next_hk_s += wall_period

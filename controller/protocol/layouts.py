@@ -79,6 +79,8 @@ _FLAG_BOOLS = tuple(
 )
 """The flag byte's booleans in SP_FLAGS order, for every valid byte: one look-up per decode."""
 _FLAG_BYTE = {bools: v for v, bools in enumerate(_FLAG_BOOLS)}
+_FLAG_KWARGS = tuple(dict(zip(SP_FLAGS, bools, strict=True)) for bools in _FLAG_BOOLS)
+"""The flag byte's booleans as ``ActuatorCommand`` keyword arguments, for every valid byte."""
 
 
 def _sp_values(sp: m.SetPoints) -> tuple[int, ...]:
@@ -110,7 +112,7 @@ def _sp_message(v: tuple[Any, ...]) -> m.SetPoints:
             brake_slip_n=brake / SP_BRAKE_SCALE,
             ring_speed_m_s=ring / SP_RING_SPEED_SCALE,
             hook_motor_v=(hook_a / SP_HOOK_V_SCALE, hook_b / SP_HOOK_V_SCALE),
-            **dict(zip(SP_FLAGS, _FLAG_BOOLS[fl], strict=True)),
+            **_FLAG_KWARGS[fl],
         )
     )
 
@@ -478,8 +480,11 @@ LAYOUTS: dict[type[Any], Layout] = {
         pack=_sim_setup_payload,
     ),
     m.SimInject: _row(m.SimInject, ">BBBd", _inject_values, _inject_message),
-    m.SimStep: _row(m.SimStep, ">H", _step_values, _step_message),
-    m.SimTruth: _row(m.SimTruth, f">{8 + len(TRUTH_EXTRAS)}dB", _truth_values, _truth_message),
+    # the lockstep cycle's own packets: one SimStep out, one SimTruth back per cycle
+    m.SimStep: _row(m.SimStep, ">H", _step_values, _step_message, hot=True),
+    m.SimTruth: _row(
+        m.SimTruth, f">{8 + len(TRUTH_EXTRAS)}dB", _truth_values, _truth_message, hot=True
+    ),
 }
 """Message class -> its payload layout: the one table of the application data."""
 

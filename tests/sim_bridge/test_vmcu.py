@@ -246,3 +246,14 @@ def test_a_burst_after_a_pause_starts_with_a_zero() -> None:
     assert dev.burst(pong, 0.004)[:1] != b"\x00"  # 4 ms later: no pause
     assert dev.burst(pong, 0.008)[:1] != b"\x00"  # each 4 ms after the one before
     assert dev.burst(pong, 0.0135)[:1] == b"\x00"  # 5.5 ms of silence
+
+
+def test_the_safe_state_is_its_own_wire_image() -> None:
+    """The device applies the safe state (and set-points off the wire) without quantising
+    again (``SimHal.write_from_wire``): that is only the same as ``sim://`` if the safe
+    state is representable on the wire exactly."""
+    from controller.protocol.layouts import wire_command
+
+    assert wire_command(ActuatorCommand()) == ActuatorCommand()
+    odd = ActuatorCommand(damper_n_s_m=11000.3)
+    assert wire_command(odd) != odd  # the check can fail: an off-LSB value moves
