@@ -170,3 +170,21 @@ def test_flight_like_timeline_check() -> None:
     assert flight_like(390.0)
     assert not flight_like(252.0)  # the old plant's nominal
     assert not flight_like(600.0)
+
+
+def test_brake_in_the_tilt_channels_stops_capture() -> None:
+    """Why the friction brake stays on the longitudinal channel (docs/validation.md).
+
+    With the brake in each screw pair's channel of the linkage, its tilt slip moment is
+    0.30 m x the command (preset ``brake.tilt_ratio_m``, [D]); at the controller's
+    contact set-point that is 600 N m on top of the 240 N m preload and the ring is no
+    longer soft in tilt (DOMAIN 2a [S14 p.65]): most corners stop capturing. After
+    capture, at the buffering set-point, it hardly changes the 10 s energy fraction."""
+    starts = corner_starts()
+    assert load_preset("cn-10t-100t").get("brake.tilt_ratio_m") == 0.0
+    in_pairs = load_preset("cn-10t-100t").with_overrides({"brake.tilt_ratio_m": 0.30})
+    figs = scripted_captures([ic for _, ic in starts], preset=in_pairs)
+    missed = [
+        n for (n, _), f in zip(starts, figs, strict=True) if f.capture_after_contact_s is None
+    ]
+    assert len(missed) >= 8, missed
