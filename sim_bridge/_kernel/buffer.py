@@ -194,9 +194,16 @@ def buffer_forces(
     w[W_STOP] = 1.0 if (su > 0.0 or tu > 0.0) else 0.0
     fy += sy
     fz += sz
-    my = (my + ty) * qw
-    mz = (mz + tz) * qw
-    mx = -p[P_KROLL] * thx * qw
+    # the restoring moment r = -dU/dtheta of the roll, tilt and stop springs, with theta =
+    # 2 vec(q); d(theta)/dt = q_w Omega + Omega x vec(q) for the relative rate Omega, so the
+    # moment that does exactly -dU/dt of work is q_w r + vec(q) x r (q_w r alone leaks
+    # energy where r is not along vec(q): roll and tilt springs differ, and the preload)
+    ry = my + ty
+    rz = mz + tz
+    rx = -p[P_KROLL] * thx
+    mx = qw * rx + qy * rz - qz * ry
+    my = qw * ry + qz * rx - qx * rz
+    mz = qw * rz + qx * ry - qy * rx
     w[W_U] += 0.5 * p[P_KROLL] * thx * thx
     fw = rot(RC, -fs, fy, fz)
     apply(x, w, B_RING, B_CHASER, fw[0], fw[1], fw[2], x[oR], x[oR + 1], x[oR + 2])
