@@ -136,6 +136,11 @@ def test_ledger_closes_within_1_percent_at_every_corner(
     for name, f in corner_figures.items():
         assert f.ledger_error_fraction is not None, name
         assert f.ledger_error_fraction <= 0.01, f"{name}: {f.ledger_error_fraction:.4f}"
+    # the model's own error is far inside DOMAIN 2a's 1 %: at most 0.11 % since the buffer's
+    # roll/tilt moment is the exact derivative of its energy (with q_w r alone, 0.24-0.93 %
+    # at the slow corners: docs/validation.md)
+    worst = max(f.ledger_error_fraction or 0.0 for f in corner_figures.values())
+    assert worst <= 0.002, worst
 
 
 def test_actuator_work_during_buffering_at_most_0_1_e0(
