@@ -91,6 +91,8 @@ _SPEC: dict[str, tuple[int, float, float]] = {
     "brake.forward_ratio": (0, 0.0, 2.0),
     "brake.reverse_ratio": (0, 0.0, 2.0),
     "brake.stick_speed_m_s": (0, *_POS),
+    "brake.tilt_ratio_m": (0, *_NONNEG),
+    "brake.lateral_ratio": (0, *_NONNEG),
     "latch.stiffness_n_m": (0, *_POS),
     "latch.play_m": (0, *_NONNEG),
     "latch.damping_n_s_m": (0, *_NONNEG),
@@ -363,6 +365,8 @@ def _params(ps: Preset, dt: float) -> np.ndarray:
     p[L.P_BFWD] = g("brake.forward_ratio")
     p[L.P_BREV] = g("brake.reverse_ratio")
     p[L.P_VTOL] = g("brake.stick_speed_m_s")
+    p[L.P_BTILT_R] = g("brake.tilt_ratio_m")
+    p[L.P_BLAT_R] = g("brake.lateral_ratio")
     p[L.P_KL] = g("latch.stiffness_n_m")
     p[L.P_PLAY] = g("latch.play_m")
     p[L.P_CL] = g("latch.damping_n_s_m")

@@ -29,8 +29,10 @@ from sim_bridge._layout import (
     F_BRAKE_SCALE,
     F_DAMPER_SCALE,
     P_BFWD,
+    P_BLAT_R,
     P_BMAX,
     P_BREV,
+    P_BTILT_R,
     P_CLAT_R,
     P_CMAX,
     P_CROLL,
@@ -39,6 +41,8 @@ from sim_bridge._layout import (
     P_DT,
     P_F0,
     P_FLAT0,
+    P_IC,
+    P_IR,
     P_KAX,
     P_KLAT,
     P_KLSTOP,
@@ -190,9 +194,16 @@ def buffer_forces(
     w[W_STOP] = 1.0 if (su > 0.0 or tu > 0.0) else 0.0
     fy += sy
     fz += sz
-    my = (my + ty) * qw
-    mz = (mz + tz) * qw
-    mx = -p[P_KROLL] * thx * qw
+    # the restoring moment r = -dU/dtheta of the roll, tilt and stop springs, with theta =
+    # 2 vec(q); d(theta)/dt = q_w Omega + Omega x vec(q) for the relative rate Omega, so the
+    # moment that does exactly -dU/dt of work is q_w r + vec(q) x r (q_w r alone leaks
+    # energy where r is not along vec(q): roll and tilt springs differ, and the preload)
+    ry = my + ty
+    rz = mz + tz
+    rx = -p[P_KROLL] * thx
+    mx = qw * rx + qy * rz - qz * ry
+    my = qw * ry + qz * rx - qx * rz
+    mz = qw * rz + qx * ry - qy * rx
     w[W_U] += 0.5 * p[P_KROLL] * thx * thx
     fw = rot(RC, -fs, fy, fz)
     apply(x, w, B_RING, B_CHASER, fw[0], fw[1], fw[2], x[oR], x[oR + 1], x[oR + 2])
@@ -258,6 +269,71 @@ def brake(
     apply_recorded(
         x, w, K_BRAKE, B_RING, B_CHASER, fw[0], fw[1], fw[2], x[oR], x[oR + 1], x[oR + 2]
     )
+    if cmd > 0.0:
+        linkage_brake(x, p, w, RC, cmd)
+
+
+@kernel
+def stick_slip(v: float, a: float, mobility: float, limit: float, band: float, dt: float) -> float:
+    """Karnopp element on one channel: relative speed ``v``, relative acceleration ``a`` from
+    every other load, ``mobility`` (relative acceleration per unit load), slip ``limit``.
+
+    Inside the stick ``band`` the load that nulls ``v`` over the next step, clipped to the
+    limit; outside it the limit against the motion.
+    """
+    if abs(v) < band:
+        return clip(-(v / dt + a) / mobility, -limit, limit)
+    return -limit if v > 0.0 else limit
+
+
+@kernel
+def linkage_brake(
+    x: np.ndarray, p: np.ndarray, w: np.ndarray, RC: tuple[float, ...], cmd: float
+) -> None:
+    """The friction brake in the differential linkage's tilt (and lateral) channels.
+
+    The brake works in each screw pair's channel of the linkage, so it also
+    resists the ring's tilt (and, with ``P_BLAT_R`` > 0, its lateral motion)
+    relative to the chaser: Karnopp stick/slip on each axis (chaser axes) with
+    slip levels ``P_BTILT_R x cmd`` (N m) and ``P_BLAT_R x cmd`` (N). Evaluated
+    after every other load, like the axial brake. The mobilities are the
+    ring's and the chaser's about their own centres (the chaser's lever to the
+    ring is left out of the lateral one: under 5 % for the 120 kg ring).
+    """
+    oR = B_RING * BODY
+    dt = p[P_DT]
+    band = p[P_VTOL]
+    kR = W_FORCE + 6 * B_RING
+    kC = W_FORCE + 6 * B_CHASER
+    mt = p[P_BTILT_R] * cmd
+    if mt > 0.0:
+        tR = rott(RC, w[kR + 3], w[kR + 4], w[kR + 5])
+        tC = rott(RC, w[kC + 3], w[kC + 4], w[kC + 5])
+        my = stick_slip(
+            w[W_RATES + 2], tR[1] / p[P_IR + 1] - tC[1] / p[P_IC + 1],
+            1.0 / p[P_IR + 1] + 1.0 / p[P_IC + 1], mt, band / p[P_RF], dt,
+        )  # fmt: skip
+        mz = stick_slip(
+            w[W_RATES + 3], tR[2] / p[P_IR + 2] - tC[2] / p[P_IC + 2],
+            1.0 / p[P_IR + 2] + 1.0 / p[P_IC + 2], mt, band / p[P_RF], dt,
+        )  # fmt: skip
+        mw = rot(RC, 0.0, my, mz)
+        apply_moment(w, B_RING, B_CHASER, mw[0], mw[1], mw[2])
+        record(
+            x, w, K_BRAKE, B_RING, B_CHASER, 0.0, 0.0, 0.0, mw[0], mw[1], mw[2],
+            x[oR], x[oR + 1], x[oR + 2],
+        )  # fmt: skip
+    fl = p[P_BLAT_R] * cmd
+    if fl > 0.0:
+        fR = rott(RC, w[kR], w[kR + 1], w[kR + 2])
+        fC = rott(RC, w[kC], w[kC + 1], w[kC + 2])
+        mob = 1.0 / p[P_MR] + 1.0 / p[P_MC]
+        fy = stick_slip(w[W_RATES], fR[1] / p[P_MR] - fC[1] / p[P_MC], mob, fl, band, dt)
+        fz = stick_slip(w[W_RATES + 1], fR[2] / p[P_MR] - fC[2] / p[P_MC], mob, fl, band, dt)
+        fw = rot(RC, 0.0, fy, fz)
+        apply_recorded(
+            x, w, K_BRAKE, B_RING, B_CHASER, fw[0], fw[1], fw[2], x[oR], x[oR + 1], x[oR + 2]
+        )
 
 
 @kernel
