@@ -8,7 +8,8 @@ do not need:
 * the preset is read and checked once per worker, not twice per run
   (``SimHal`` loads it when opened and again at ``setup``);
 * the model truth handed to the telemetry each cycle carries only the
-  values the telemetry records, not the ~15-entry ``extra`` dictionary that
+  values the telemetry records (all of them: the energy ledger's measure
+  reads the "other" dissipation), not the ~20-entry ``extra`` dictionary that
   :meth:`sim_bridge.plant.Plant.truth` builds for tools;
 * the telemetry stays in memory and is dropped after the measurements,
   unless the run is kept (failures and the worst N are re-run with it, which
@@ -85,7 +86,13 @@ class CampaignHal(SimHal):
             t[L.T_AX],
             t[L.T_LAT],
             t[L.T_IN_CONTACT] > 0.5,
-            {"energy_actuator_work_j": t[L.T_W_ACT]},
+            {
+                "energy_actuator_work_j": t[L.T_W_ACT],
+                "energy_dissipated_other_j": t[L.T_D_OTHER],
+                "energy_thrust_work_j": t[L.T_W_THRUST],
+                "thrust_n": t[L.T_THRUST],
+                "ring_stop_hits": t[L.T_STOP_HITS],
+            },
         )
 
 
