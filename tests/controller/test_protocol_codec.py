@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from cobs import cobs
 from hypothesis import find, given, settings
+from hypothesis import strategies as st
 from spacepackets.ccsds.time import CdsShortTimestamp
 from spacepackets.ecss import PusTc, PusTm
 from test_protocol_strategies import (
@@ -42,6 +43,7 @@ from controller.protocol import (
     encode_packet,
 )
 from controller.protocol import housekeeping as hk
+from controller.protocol import layouts
 from controller.protocol import messages as m
 from controller.protocol.codec import HK_PACKET_LEN
 from controller.protocol.messages import Packet
@@ -521,3 +523,24 @@ def test_every_icd_clause_has_a_check_and_conform_rows_are_clauses() -> None:
         for x in re.findall(r"(?:DEV|SIM)-[A-Z]+-\d+", line)
     }
     assert cited <= rows, sorted(cited - rows)
+
+
+_FLAG_VALUES = st.one_of(st.booleans(), st.integers(0, 2))
+
+
+@given(
+    raw_commands(),
+    st.fixed_dictionaries({name: _FLAG_VALUES for name in layouts.SP_FLAGS}),
+)
+def test_wire_command_is_the_set_point_round_trip(
+    cmd: ActuatorCommand, flags: dict[str, object]
+) -> None:
+    """``wire_command`` (sim://'s per-cycle fast path) gives what encoding the set-points
+    and decoding them gives, value for value and type for type."""
+    cmd = dataclasses.replace(cmd, **flags)
+    sp = m.SetPoints(cmd)
+    slow = layouts._sp_message(layouts._sp_values(sp)).cmd
+    fast = layouts.wire_command(cmd)
+    assert fast == slow
+    assert [type(v) for v in astuple(fast)] == [type(v) for v in astuple(slow)]
+    assert fast.hook_motor_v == slow.hook_motor_v
