@@ -41,9 +41,9 @@ from controller.protocol import (
     decode_packet,
     encode,
     encode_packet,
+    layouts,
 )
 from controller.protocol import housekeeping as hk
-from controller.protocol import layouts
 from controller.protocol import messages as m
 from controller.protocol.codec import HK_PACKET_LEN
 from controller.protocol.messages import Packet
@@ -530,7 +530,7 @@ _FLAG_VALUES = st.one_of(st.booleans(), st.integers(0, 2))
 
 @given(
     raw_commands(),
-    st.fixed_dictionaries({name: _FLAG_VALUES for name in layouts.SP_FLAGS}),
+    st.fixed_dictionaries(dict.fromkeys(layouts.SP_FLAGS, _FLAG_VALUES)),
 )
 def test_wire_command_is_the_set_point_round_trip(
     cmd: ActuatorCommand, flags: dict[str, object]
