@@ -544,3 +544,35 @@ def test_wire_command_is_the_set_point_round_trip(
     assert fast == slow
     assert [type(v) for v in astuple(fast)] == [type(v) for v in astuple(slow)]
     assert fast.hook_motor_v == slow.hook_motor_v
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Base:
+    a: float
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Derived(_Base):
+    b: tuple[int, ...]
+
+
+@pytest.mark.parametrize("cls", [SensorFrame, ActuatorCommand, Truth, Packet, _Derived])
+def test_fast_builder_makes_the_object_the_constructor_makes(cls: type) -> None:
+    """Every path of ``fast_builder`` (twin class, C setattr, constructor) gives an object of
+    the class itself, equal to the constructor's, frozen, and pickled like it."""
+    import pickle
+
+    from controller.protocol.fields import fast_builder
+
+    names = [f.name for f in dataclasses.fields(cls)]
+    values = tuple(float(i) if i % 2 else (i, -i) for i in range(len(names)))
+    if cls is Truth:
+        values = (*values[:-1], {"thrust_n": 1.5})
+    built = fast_builder(cls)(values)
+    made = cls(*values)
+    assert type(built) is cls
+    assert built == made
+    assert [getattr(built, n) for n in names] == list(values)
+    assert pickle.loads(pickle.dumps(built)) == made
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(built, names[0], 0.0)
