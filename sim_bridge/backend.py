@@ -34,9 +34,9 @@ from sim_bridge.preset import load_preset
 DEFAULT_PRESET = "cn-10t-100t"
 _setpoints = attrgetter(*(f.name for f in fields(ActuatorCommand) if f.name != "seq"))
 """Every field of a command but ``seq``: what :func:`wire_command` makes the plant's input
-of. Half the cycles of a docking repeat the last set-points; they reuse its wire command
-(and so the plant's packed command) instead of quantising it again. A NaN never equals
-itself, so a command holding one is always quantised afresh."""
+of, as a function of these values alone. Half the cycles of a docking repeat the last
+set-points; they reuse its wire command (and so the plant's packed command) instead of
+quantising them again. Values that compare equal quantise alike (0.0 and -0.0 both to 0)."""
 _OPTIONS = frozenset({"preset", "seed", "dt", "period", "mated"})
 
 

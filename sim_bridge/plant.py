@@ -488,7 +488,7 @@ _TRUTH_EXTRA_INDEX: tuple[tuple[str, int], ...] = tuple(
 
 def _frame(v: list[float], seq: int, t_s: float) -> SensorFrame:
     """Build the frame positionally (field order of SensorFrame): this is on the 1 kHz path,
-    so the slots are set from C (:func:`~controller.protocol.fields.fast_builder`)."""
+    so it is built by :func:`~controller.protocol.fields.fast_builder`."""
     b = [c > 0.5 for c in v[22:36]]
     return _build_frame(
         (
