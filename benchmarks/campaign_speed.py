@@ -1,6 +1,6 @@
 """How fast do campaign runs go? Per-run harness cost, and throughput on 1 and 2 workers.
 
-    .venv/bin/python benchmarks/campaign_speed.py [--runs 200] [--repeat 20]
+    .venv/bin/python benchmarks/campaign_speed.py [--runs 200] [--repeat 20] [--rounds 1]
 
 The workload is the *capture window*: the base of ``campaigns/maker-envelope.toml``
 at the envelope's centre (0.13 m/s, 0.08 m lateral offset, 1 deg and 0.1 deg/s on
@@ -13,7 +13,10 @@ each axis), 10 mm before contact, ended at capture + 10 s.
    the same loop. The two runs' measurements are compared: they must be equal.
 2. Throughput: the first ``--runs`` runs of the maker-envelope campaign on a
    LocalCluster of one worker, then of two, each into a fresh directory; runs/s
-   over the fan-out (cluster start and report excluded), and the ratio.
+   over the fan-out (cluster start and report excluded), and the ratio. With
+   ``--rounds N`` the two passes alternate N times and the best of each is
+   kept: on a shared machine the least disturbed pass is the one that says
+   what the code can do (every pass is printed, with the load around it).
 
 Figures, never a pass/fail: the machine is shared and its load is printed with them.
 """
@@ -131,7 +134,7 @@ def host_scaling(seconds: float = 3.0) -> float:
     return two / one
 
 
-def throughput(runs: int) -> None:
+def throughput(runs: int, rounds: int = 1) -> None:
     from hil.campaign import engine
     from hil.campaign.execute import RunSpec, execute
     from hil.campaign.sampling import run_seed, sample
@@ -149,19 +152,25 @@ def throughput(runs: int) -> None:
     in_process = n_ref / (time.perf_counter() - t0)
     print("throughput on the campaign's first runs (LHS over the maker's envelope):")
     print(f"  in this process, no Dask: {in_process:5.1f} runs/s ({n_ref} runs)")
-    rates = {}
-    for workers in (1, 2):
-        with tempfile.TemporaryDirectory(prefix="dockhil-speed-") as tmp:
-            out = Path(tmp)
-            load0 = os.getloadavg()[0]
-            summary = engine.run_campaign(campaign, out, workers=workers, quiet=True)
-            fan = summary["fan_out_s"]
-            rates[workers] = summary["runs"] / fan
-            print(
-                f"  {workers} worker(s): {summary['runs']} runs in {fan:6.1f} s fan-out = "
-                f"{rates[workers]:5.1f} runs/s (load average before {load0:.2f}, "
-                f"after {os.getloadavg()[0]:.2f})"
-            )
+    rates: dict[int, float] = {1: 0.0, 2: 0.0}
+    for _ in range(rounds):
+        for workers in (1, 2):
+            with tempfile.TemporaryDirectory(prefix="dockhil-speed-") as tmp:
+                out = Path(tmp)
+                load0 = os.getloadavg()[0]
+                summary = engine.run_campaign(campaign, out, workers=workers, quiet=True)
+                fan = summary["fan_out_s"]
+                rate = summary["runs"] / fan
+                rates[workers] = max(rates[workers], rate)
+                print(
+                    f"  {workers} worker(s): {summary['runs']} runs in {fan:6.1f} s fan-out = "
+                    f"{rate:5.1f} runs/s (load average before {load0:.2f}, "
+                    f"after {os.getloadavg()[0]:.2f})"
+                )
+    if rounds > 1:
+        print(
+            f"  best of {rounds}: 1 worker {rates[1]:5.1f} runs/s, 2 workers {rates[2]:5.1f} runs/s"
+        )
     print(f"  2 workers / 1 worker = {rates[2] / rates[1]:.2f} x")
     print(f"  host now: 2 processes / 1 process of the compute reference = {host_scaling():.2f} x")
 
@@ -170,12 +179,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=200, help="runs per throughput pass")
     parser.add_argument("--repeat", type=int, default=20, help="runs per path, per-run part")
+    parser.add_argument("--rounds", type=int, default=1, help="throughput passes (best kept)")
     parser.add_argument("--skip-throughput", action="store_true")
     args = parser.parse_args()
     print(f"cores {os.cpu_count()}, load average {os.getloadavg()}")
     per_run(args.repeat)
     if not args.skip_throughput:
-        throughput(args.runs)
+        throughput(args.runs, args.rounds)
     return 0
 
 

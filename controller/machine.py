@@ -43,6 +43,7 @@ action is caught at the public entry points, reported as an
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from operator import attrgetter
 from typing import Any
@@ -110,18 +111,7 @@ class _Model(Memory):
             queued=False,
             ignore_invalid_triggers=False,
         )
-        self.watch: dict[Phase, list[tuple[str, tuple[_Guard, ...], tuple[_Guard, ...]]]] = {
-            phase: [
-                (
-                    row["trigger"],
-                    _getters(row.get("conditions", [])),
-                    _getters(row.get("unless", [])),
-                )
-                for row in rows_from(phase)
-                if row["trigger"] not in _UNWATCHED
-            ]
-            for phase in Phase
-        }
+        self.watch = _watch_table()
 
     def set_step(self, sub: str) -> None:
         """Set the step and derive ``phase`` from it and the library's state.
@@ -284,6 +274,31 @@ class _Model(Memory):
             return CommandResult(name, False, before, before, reason)
         self.emit("command_accepted", f"{name}: {before} -> {self.phase}")
         return CommandResult(name, True, before, self.phase)
+
+
+_Watch = dict[Phase, list[tuple[str, tuple[_Guard, ...], tuple[_Guard, ...]]]]
+
+
+@functools.cache
+def _watch_table() -> _Watch:
+    """Per phase, the internal rows leaving it, in table order: trigger and guard readers.
+
+    Derived from :data:`~controller.phases.TRANSITIONS` once per process and shared by
+    every controller (read only; the readers hold no state): a campaign builds a
+    controller per run, and deriving it was half of that.
+    """
+    return {
+        phase: [
+            (
+                row["trigger"],
+                _getters(row.get("conditions", [])),
+                _getters(row.get("unless", [])),
+            )
+            for row in rows_from(phase)
+            if row["trigger"] not in _UNWATCHED
+        ]
+        for phase in Phase
+    }
 
 
 def _getters(guards: list[str]) -> tuple[_Guard, ...]:

@@ -182,6 +182,12 @@ def make_plausibility_check(cfg: ControllerConfig) -> Callable[[SensorFrame], st
 
 _CHECKS: dict[int, tuple[ControllerConfig, Callable[[SensorFrame], str | None]]] = {}
 
+_LAST_CHECKED: tuple[SensorFrame | None, ControllerConfig | None, str | None] = (None, None, None)
+"""The newest frame a :class:`FrameMonitor` checked for plausibility, its config and the
+answer. The check is a pure function of the two (both frozen), and the harness's interlock
+check asks it again about the very same frame object every cycle: :func:`implausible`
+answers from here instead of running it twice. One tuple, replaced whole."""
+
 
 def implausible(frame: SensorFrame, cfg: ControllerConfig) -> str | None:
     """Name of the first implausible or inconsistent value of ``frame``, else None.
@@ -190,6 +196,9 @@ def implausible(frame: SensorFrame, cfg: ControllerConfig) -> str | None:
     and the controller agree on which frames are bad. NaN fails every
     comparison, so it is caught by the range checks.
     """
+    last_frame, last_cfg, last_reason = _LAST_CHECKED
+    if frame is last_frame and cfg is last_cfg:
+        return last_reason
     entry = _CHECKS.get(id(cfg))
     if entry is None or entry[0] is not cfg:
         if len(_CHECKS) > 64:
@@ -199,9 +208,19 @@ def implausible(frame: SensorFrame, cfg: ControllerConfig) -> str | None:
     return entry[1](frame)
 
 
+def _remember(frame: SensorFrame, cfg: ControllerConfig, reason: str | None) -> None:
+    global _LAST_CHECKED
+    _LAST_CHECKED = (frame, cfg, reason)
+
+
 def seal_sensors_fault(frame: SensorFrame, cfg: ControllerConfig) -> str | None:
     """Why the cavity/tunnel pressures cannot be trusted, else None (soft check)."""
     lo, hi = wire_range(cfg.range_pressure_pa, "seal_cavity_pressure_pa")
+    return _seal_fault(frame, cfg, lo, hi)
+
+
+def _seal_fault(frame: SensorFrame, cfg: ControllerConfig, lo: float, hi: float) -> str | None:
+    """:func:`seal_sensors_fault` with the pressure range already narrowed to the wire's."""
     pa = frame.seal_cavity_pressure_pa
     pb = frame.seal_cavity_pressure_b_pa
     if not lo <= pa <= hi:
@@ -237,9 +256,11 @@ class FrameMonitor:
     dt_s: float = 0.0
     repeats: int = 0
     check_fn: Callable[[SensorFrame], str | None] = field(init=False, repr=False)
+    pressure_range: Range = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.check_fn = make_plausibility_check(self.cfg)
+        self.pressure_range = wire_range(self.cfg.range_pressure_pa, "seal_cavity_pressure_pa")
 
     def reset(self) -> None:
         """Forget history (operator reset): the next frame starts a fresh time base."""
@@ -275,6 +296,7 @@ class FrameMonitor:
         else:
             self.last_t_s = t
             reason = self.check_fn(frame)
+            _remember(frame, cfg, reason)
             if reason is None:
                 last_good = self.last_good_t_s
                 if last_good is not None and t - last_good > cfg.staleness_limit_s:
@@ -300,7 +322,7 @@ class FrameMonitor:
         self.dt_s = 0.0 if last_good is None else t - last_good
         self.last_good_t_s = t
         self.consecutive_bad = 0
-        self.seal_fault = seal_sensors_fault(frame, cfg)
+        self.seal_fault = _seal_fault(frame, cfg, *self.pressure_range)
         if frame.bus_voltage_v < cfg.bus_undervoltage_v:
             self.reason = "bus_undervoltage"
             return HOLD

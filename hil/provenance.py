@@ -8,6 +8,7 @@ file, so "the same scenario" can be checked rather than assumed.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import hashlib
 import importlib.metadata
 import socket
@@ -20,8 +21,10 @@ _ROOT = Path(__file__).resolve().parents[1]
 """The directory holding the ``hil`` package: a git checkout's top when run from one."""
 
 
+@functools.cache
 def dockhil_version() -> str:
-    """The installed distribution's version (the package's own when not installed)."""
+    """The installed distribution's version (the package's own when not installed); read
+    once per process (a campaign worker asks for it every run)."""
     try:
         return importlib.metadata.version("dockhil")
     except importlib.metadata.PackageNotFoundError:

@@ -1,8 +1,10 @@
 """Per-cycle telemetry: one row per control cycle, columns named by the contract.
 
-The recorder appends plain tuples in the loop (cheap: no numpy per cycle) and
-turns them into column arrays a chunk at a time; that is what keeps recording
-from eating the lockstep speed budget. Columns the backend cannot know (model
+The recorder packs each row's floats straight into a byte buffer in the loop
+(one ``struct`` call: no Python float objects kept, no numpy per cycle) and
+reads the buffer as a float64 table when the columns are asked for (one copy,
+no per-value conversion); that is what keeps recording from eating the
+lockstep speed budget. Columns the backend cannot know (model
 truth on a bench) are NaN.
 
 Given a file, the recorder *streams*: every :data:`ROWS_PER_GROUP` rows become
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import math
 import queue
+import struct
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -79,6 +82,9 @@ COLUMNS: tuple[str, ...] = (
 
 _NAN_TRUTH = (math.nan,) * 14
 
+_pack_row = struct.Struct(f"@{len(COLUMNS)}d").pack
+"""One row of :data:`COLUMNS` as native float64s (bools and ints become 0.0/1.0/...)."""
+
 _UNIT_SUFFIXES: tuple[tuple[str, str], ...] = (
     ("_n_s_m", "N*s/m"),
     ("_m_s", "m/s"),
@@ -132,7 +138,7 @@ Columns = Mapping[str, "NDArray[np.float64] | list[str]"]
 """Telemetry by column name: float64 arrays, and ``phase`` as a list of strings."""
 
 ROWS_PER_GROUP = 8192
-"""Rows buffered before a streaming recorder writes a Parquet row group (~26 MB of tuples)."""
+"""Rows buffered before a streaming recorder writes a Parquet row group (~6 MB packed)."""
 FIRST_GROUP = 100
 """The first row group is small: the file appears on disk as soon as the loop runs."""
 
@@ -144,7 +150,7 @@ class TelemetryRecorder:
     row groups of ``rows_per_group``; without it they stay in memory (tests,
     the ``dut`` fixture, short runs). The writing happens on a background
     thread (:class:`_GroupWriter`), so the control loop only hands over a
-    full list of rows: a real-time loop at 1 kHz cannot afford the tens of
+    full buffer of rows: a real-time loop at 1 kHz cannot afford the tens of
     milliseconds that converting and compressing a row group takes.
     """
 
@@ -154,7 +160,8 @@ class TelemetryRecorder:
         rows_per_group: int | None = None,
         metadata: Mapping[str, str] | None = None,
     ):
-        self._rows: list[tuple[float, ...]] = []
+        self._rows = bytearray()
+        """The buffered rows, packed (:data:`_pack_row`); ``_phases`` counts them."""
         self._phases: list[str] = []
         self.path = None if path is None else Path(path)
         self.metadata = dict(metadata or {})
@@ -166,13 +173,13 @@ class TelemetryRecorder:
         self._closed = False
 
     def __len__(self) -> int:
-        return self._flushed + len(self._rows)
+        return self._flushed + len(self._phases)
 
     def _flush(self) -> None:
         assert self._writer is not None
-        self._writer.put(self._rows, self._phases)
-        self._flushed += len(self._rows)
-        self._rows = []
+        self._writer.put(bytes(self._rows), self._phases)
+        self._flushed += len(self._phases)
+        self._rows = bytearray()
         self._phases = []
         self._next_flush = self._group
 
@@ -184,7 +191,7 @@ class TelemetryRecorder:
         if self._writer is None or self._closed:
             return
         self._closed = True
-        if self._rows or self._flushed == 0:
+        if self._phases or self._flushed == 0:
             self._flush()  # an empty run still gets a file with the schema
         self._writer.close()
 
@@ -215,41 +222,39 @@ class TelemetryRecorder:
                 truth.extra.get("thrust_n", math.nan),
                 truth.extra.get("ring_stop_hits", math.nan),
             )
-        self._rows.append(
-            (
-                frame.t_s,
-                *frame.rel_pos_m,
-                *frame.rel_vel_m_s,
-                *frame.rel_angle_rad,
-                frame.axial_load_n,
-                frame.lateral_load_n,
-                *tr,
-                frame.ring_extension_m,
-                *frame.ring_lateral_m,
-                *frame.latch_captured,
-                *frame.hook_pos,
-                *frame.hook_load_n,
-                *frame.hook_motor_current_a,
-                frame.seal_cavity_pressure_pa,
-                frame.seal_cavity_pressure_b_pa,
-                frame.tunnel_pressure_pa,
-                frame.bus_voltage_v,
-                cmd.damper_n_s_m,
-                cmd.brake_slip_n,
-                cmd.ring_speed_m_s,
-                *cmd.hook_motor_v,
-                cmd.ring_centring,
-                cmd.latch_arm,
-                cmd.latch_release,
-                cmd.seal_valve_open,
-                cmd.tunnel_valve_open,
-                cmd.tunnel_vent_open,
-                cmd.pushrods_fire,
-                cmd.contact_reported,
-            )
+        self._rows += _pack_row(
+            frame.t_s,
+            *frame.rel_pos_m,
+            *frame.rel_vel_m_s,
+            *frame.rel_angle_rad,
+            frame.axial_load_n,
+            frame.lateral_load_n,
+            *tr,
+            frame.ring_extension_m,
+            *frame.ring_lateral_m,
+            *frame.latch_captured,
+            *frame.hook_pos,
+            *frame.hook_load_n,
+            *frame.hook_motor_current_a,
+            frame.seal_cavity_pressure_pa,
+            frame.seal_cavity_pressure_b_pa,
+            frame.tunnel_pressure_pa,
+            frame.bus_voltage_v,
+            cmd.damper_n_s_m,
+            cmd.brake_slip_n,
+            cmd.ring_speed_m_s,
+            *cmd.hook_motor_v,
+            cmd.ring_centring,
+            cmd.latch_arm,
+            cmd.latch_release,
+            cmd.seal_valve_open,
+            cmd.tunnel_valve_open,
+            cmd.tunnel_vent_open,
+            cmd.pushrods_fire,
+            cmd.contact_reported,
         )
         self._phases.append(phase)
-        if self._writer is not None and len(self._rows) >= self._next_flush:
+        if self._writer is not None and len(self._phases) >= self._next_flush:
             self._flush()
 
     def columns(self) -> Columns:
@@ -259,36 +264,31 @@ class TelemetryRecorder:
         the file as they are asked for.
         """
         if self.path is None:
-            return _in_memory(self._rows, self._phases)
+            return _in_memory(bytes(self._rows), self._phases)
         self.close()
         return ParquetColumns(self.path)
 
 
 class _GroupWriter:
-    """A thread that turns lists of rows into Parquet row groups of one file, in order.
+    """A thread that turns buffers of packed rows into Parquet row groups of one file, in order.
 
-    Rows are converted a slice at a time, so the thread never holds the GIL
-    for long (a control thread waiting for it at its deadline would be late);
-    Arrow compresses and writes with the GIL released. An error (a full disk)
-    is kept and raised by :meth:`close`; rows handed over after it are dropped.
+    The rows are read as a table in place (no per-value conversion holding the
+    GIL, which a control thread waiting at its deadline would feel); Arrow
+    compresses and writes with the GIL released. An error (a full disk) is
+    kept and raised by :meth:`close`; rows handed over after it are dropped.
     """
-
-    SLICE = 256
-    """Rows converted per step, about half a millisecond of GIL at a time."""
 
     def __init__(self, path: Path, metadata: Mapping[str, str] | None = None) -> None:
         import pyarrow.parquet  # noqa: F401  -- imported here, before any loop starts
 
         self.path = path
         self.metadata = metadata
-        self._queue: queue.SimpleQueue[tuple[list[tuple[float, ...]], list[str]] | None] = (
-            queue.SimpleQueue()
-        )
+        self._queue: queue.SimpleQueue[tuple[bytes, list[str]] | None] = queue.SimpleQueue()
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="dockhil-telemetry", daemon=True)
         self._thread.start()
 
-    def put(self, rows: list[tuple[float, ...]], phases: list[str]) -> None:
+    def put(self, rows: bytes, phases: list[str]) -> None:
         self._queue.put((rows, phases))
 
     def close(self) -> None:
@@ -306,7 +306,7 @@ class _GroupWriter:
                 if self._error is not None:
                     continue
                 rows, phases = item
-                cols = _in_memory(rows, phases, self.SLICE)
+                cols = _in_memory(rows, phases)
                 del rows
                 arrow = _arrow_table(cols, self.metadata)
                 if writer is None:
@@ -322,22 +322,9 @@ class _GroupWriter:
                     self._error = self._error or exc
 
 
-def _in_memory(
-    rows: list[tuple[float, ...]], phases: list[str], slice_rows: int | None = None
-) -> Columns:
-    """Rows to columns; with ``slice_rows``, converted that many rows at a time (each
-    conversion holds the GIL for its whole length: a writer thread keeps them short)."""
-    if not rows:
-        table = np.empty((0, len(COLUMNS)), dtype=np.float64)
-    elif slice_rows is None:
-        table = np.asarray(rows, dtype=np.float64)
-    else:
-        table = np.concatenate(
-            [
-                np.asarray(rows[i : i + slice_rows], dtype=np.float64)
-                for i in range(0, len(rows), slice_rows)
-            ]
-        )
+def _in_memory(rows: bytes, phases: list[str]) -> Columns:
+    """Packed rows (:data:`_pack_row`) to columns: views into one (rows, columns) table."""
+    table = np.frombuffer(rows, dtype=np.float64).reshape(-1, len(COLUMNS))
     out: dict[str, NDArray[np.float64] | list[str]] = {
         name: table[:, i] for i, name in enumerate(COLUMNS)
     }

@@ -20,6 +20,8 @@ URL options (all optional):
 
 from __future__ import annotations
 
+from dataclasses import fields
+from operator import attrgetter
 from typing import Any
 
 from controller.errors import ConfigError, HalError, LinkError
@@ -30,6 +32,11 @@ from sim_bridge.plant import Plant
 from sim_bridge.preset import load_preset
 
 DEFAULT_PRESET = "cn-10t-100t"
+_setpoints = attrgetter(*(f.name for f in fields(ActuatorCommand) if f.name != "seq"))
+"""Every field of a command but ``seq``: what :func:`wire_command` makes the plant's input
+of, as a function of these values alone. Half the cycles of a docking repeat the last
+set-points; they reuse its wire command (and so the plant's packed command) instead of
+quantising them again. Values that compare equal quantise alike (0.0 and -0.0 both to 0)."""
 _OPTIONS = frozenset({"preset", "seed", "dt", "period", "mated"})
 
 
@@ -67,6 +74,8 @@ class SimHal:
         self._closed = False
         self._cmd_in: ActuatorCommand | None = None
         self._cmd_wire = ActuatorCommand()
+        self._cmd_key: tuple[object, ...] = ()
+        """The set-points (every field but ``seq``) of the command ``_cmd_wire`` came from."""
         self._truth: Truth | None = None
         """The truth of the current step, once asked for (or kept before an injection)."""
         self._plant: Plant | None = None
@@ -98,7 +107,10 @@ class SimHal:
             raise LinkError("sim:// backend is closed; open a new one")
         if cmd is not self._cmd_in:  # the same object again keeps the plant's cache warm
             self._cmd_in = cmd
-            self._cmd_wire = wire_command(cmd)
+            key = _setpoints(cmd)
+            if key != self._cmd_key:  # same set-points (seq aside): same wire command
+                self._cmd_key = key
+                self._cmd_wire = wire_command(cmd)
         self._truth = None
         self.plant.advance(self._cmd_wire, self._substeps)
 
@@ -108,6 +120,7 @@ class SimHal:
         if self._closed:
             raise LinkError("sim:// backend is closed; open a new one")
         self._cmd_in = self._cmd_wire = cmd
+        self._cmd_key = ()  # a later write() computes its wire command afresh
         self._truth = None
         self.plant.advance(cmd, self._substeps)
 
@@ -117,7 +130,7 @@ class SimHal:
         if self._closed:
             return None
         if self._truth is None:
-            self._truth = self.plant.truth()
+            self._truth = self.plant.device_truth()
         return self._truth
 
     def close(self) -> None:
@@ -140,7 +153,7 @@ class SimHal:
 
     def inject(self, fault: PlantFault, active: bool = True) -> None:
         if self._truth is None:
-            self._truth = self.plant.truth()  # this step's truth is from before the fault
+            self._truth = self.plant.device_truth()  # this step's truth: before the fault
         self.plant.inject(fault, active)
 
     def __enter__(self) -> SimHal:

@@ -112,7 +112,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from controller.errors import PlantError
+from controller.protocol.fields import fast_builder
 from controller.protocol.housekeeping import HK_LAYOUT
+from controller.protocol.layouts import TRUTH_EXTRAS
 from controller.types import (
     N_HOOK_SETS,
     N_HOOKS,
@@ -466,39 +468,60 @@ class BatchPlant:
         )
 
 
+_build_frame = fast_builder(SensorFrame)
+_build_truth = fast_builder(Truth)
+_TRUTH_EXTRA_INDEX: tuple[tuple[str, int], ...] = tuple(
+    (
+        name,
+        {
+            "energy_actuator_work_j": L.T_W_ACT,
+            "energy_dissipated_other_j": L.T_D_OTHER,
+            "energy_thrust_work_j": L.T_W_THRUST,
+            "thrust_n": L.T_THRUST,
+            "ring_stop_hits": L.T_STOP_HITS,
+        }[name],
+    )
+    for name in TRUTH_EXTRAS
+)
+"""Where each entry of the SimTruth's ``extra`` is in the truth vector (layout ``T_*``)."""
+
+
 def _frame(v: list[float], seq: int, t_s: float) -> SensorFrame:
-    """Build the frame positionally (field order of SensorFrame): this is on the 1 kHz path."""
+    """Build the frame positionally (field order of SensorFrame): this is on the 1 kHz path,
+    so it is built by :func:`~controller.protocol.fields.fast_builder`."""
     b = [c > 0.5 for c in v[22:36]]
-    return SensorFrame(
-        t_s,
-        seq,
-        v[0],
-        (v[1], v[2], v[3]),
-        (v[4], v[5], v[6]),
-        (v[7], v[8], v[9]),
-        (v[10], v[11], v[12]),
-        v[13],
-        v[14],
-        v[15],
-        (v[16], v[17]),
-        (v[18], v[19]),
-        v[20],
-        v[21],
-        b[0],
-        b[1],
-        (b[2], b[3], b[4]),
-        (b[5], b[6], b[7], b[8], b[9], b[10]),
-        (b[11], b[12], b[13]),
-        v[36],
-        tuple(v[37:49]),
-        tuple(v[49:61]),
-        (v[61], v[62]),
-        (v[63], v[64]),
-        (v[65], v[66]),
-        v[67],
-        v[68],
-        v[69],
-        (v[70] > 0.5, v[71] > 0.5, v[72] > 0.5, v[73] > 0.5),
+    return _build_frame(
+        (
+            t_s,
+            seq,
+            v[0],
+            (v[1], v[2], v[3]),
+            (v[4], v[5], v[6]),
+            (v[7], v[8], v[9]),
+            (v[10], v[11], v[12]),
+            v[13],
+            v[14],
+            v[15],
+            (v[16], v[17]),
+            (v[18], v[19]),
+            v[20],
+            v[21],
+            b[0],
+            b[1],
+            (b[2], b[3], b[4]),
+            (b[5], b[6], b[7], b[8], b[9], b[10]),
+            (b[11], b[12], b[13]),
+            v[36],
+            tuple(v[37:49]),
+            tuple(v[49:61]),
+            (v[61], v[62]),
+            (v[63], v[64]),
+            (v[65], v[66]),
+            v[67],
+            v[68],
+            v[69],
+            (v[70] > 0.5, v[71] > 0.5, v[72] > 0.5, v[73] > 0.5),
+        )
     )
 
 
@@ -635,6 +658,29 @@ class Plant:
     def truth(self) -> Truth:
         """Energy ledger and true loads at the current time."""
         return self._b.truth(0)
+
+    def device_truth(self) -> Truth:
+        """The truth a simulated device reports (SimTruth): :meth:`truth` with only the
+        ``extra`` entries the wire carries (:data:`~controller.protocol.layouts.TRUTH_EXTRAS`,
+        what the telemetry records). The same numbers, built for the control rate."""
+        b = self._b
+        out = b._truth_out
+        K.truth(self._x, self._p, self._u, self._f, out)
+        t = out[0].tolist()
+        return _build_truth(
+            (
+                float(self._steps[0]) * b.dt_s,
+                t[L.T_KE],
+                t[L.T_STORED],
+                t[L.T_D_DAMP],
+                t[L.T_D_BRAKE],
+                t[L.T_D_CONTACT],
+                t[L.T_AX],
+                t[L.T_LAT],
+                t[L.T_IN_CONTACT] > 0.5,
+                {name: t[i] for name, i in _TRUTH_EXTRA_INDEX},
+            )
+        )
 
     def inject(self, fault: PlantFault, active: bool = True) -> None:
         """Switch a physical fault on (or off) from the next step."""

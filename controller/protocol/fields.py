@@ -70,15 +70,22 @@ def fast_builder(cls: type[_T]) -> Callable[[tuple[Any, ...]], _T]:
     """A fast constructor of the frozen slotted dataclass ``cls``, values in field order.
 
     A generated frozen ``__init__`` costs one ``object.__setattr__`` call per
-    field from Python code (about 10 us for the 29 fields of a SensorFrame);
-    setting the slots from C (``map`` over ``object.__setattr__``) takes about
-    a third of that and yields an equal object. Falls back to the normal
-    constructor if the class ever gains a ``__post_init__`` or loses its slots
-    (a test checks that both paths give equal objects).
+    field from Python code (about 4 us for the 29 fields of a SensorFrame).
+    The builder fills an instance of an unfrozen twin class with the same
+    slots, in the same order (plain slot stores, about 0.6 us for all 29),
+    and then makes it a ``cls`` by assigning ``__class__``, which Python
+    allows between classes of identical layout: the result *is* a ``cls``,
+    equal to the one the constructor gives. Where the twin is not possible
+    (another base class), the slots are set from C (``map`` over
+    ``object.__setattr__``); a class with a ``__post_init__`` or without slots
+    gets its normal constructor. A test checks that every path gives equal objects.
     """
     names = tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
     if hasattr(cls, "__post_init__") or not hasattr(cls, "__slots__"):
         return lambda values: cls(*values)
+    twin = _twin_builder(cls, names)
+    if twin is not None:
+        return twin
     new = object.__new__
     setattr_ = object.__setattr__
 
@@ -87,4 +94,29 @@ def fast_builder(cls: type[_T]) -> Callable[[tuple[Any, ...]], _T]:
         deque(map(setattr_, repeat(obj), names, values), 0)
         return obj
 
+    return build
+
+
+def _twin_builder(cls: type[_T], names: tuple[str, ...]) -> Callable[[tuple[Any, ...]], _T] | None:
+    """The twin-class builder of :func:`fast_builder`, or None where the layouts differ."""
+    if cls.__bases__ != (object,) or tuple(getattr(cls, "__slots__", ())) != names:
+        return None
+    if not all(n.isidentifier() for n in names):  # pragma: no cover - dataclass fields are
+        return None
+    source = "def __init__(self, v):\n" + "".join(
+        f"    self.{n} = v[{i}]\n" for i, n in enumerate(names)
+    )
+    scope: dict[str, Any] = {}
+    exec(source, scope)  # generated from the field names, as dataclasses does
+    twin = type(f"_{cls.__name__}Slots", (), {"__slots__": names, "__init__": scope["__init__"]})
+
+    def build(values: tuple[Any, ...]) -> _T:
+        obj = twin(values)
+        obj.__class__ = cls
+        return obj  # type: ignore[no-any-return]
+
+    try:
+        build((None,) * len(names))
+    except TypeError:  # pragma: no cover - layouts Python will not swap
+        return None
     return build

@@ -30,13 +30,21 @@ from __future__ import annotations
 import math
 import struct
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from operator import attrgetter
 from typing import Any
 
 from controller.errors import ProtocolError
 from controller.protocol import messages as m
-from controller.protocol.fields import I16_MAX, U16_MAX, RejectError, int32, sat, unsigned
+from controller.protocol.fields import (
+    I16_MAX,
+    U16_MAX,
+    RejectError,
+    fast_builder,
+    int32,
+    sat,
+    unsigned,
+)
 from controller.protocol.housekeeping import HK_RECORD, decode_housekeeping, hk_values
 from controller.types import ActuatorCommand, InitialConditions, PlantFault, Truth
 
@@ -117,13 +125,58 @@ def _sp_message(v: tuple[Any, ...]) -> m.SetPoints:
     )
 
 
+_CMD_FIELDS = (
+    "seq",
+    "damper_n_s_m",
+    "brake_slip_n",
+    "ring_speed_m_s",
+    *SP_FLAGS[:3],
+    "hook_motor_v",
+    *SP_FLAGS[3:],
+)
+"""``ActuatorCommand``'s fields in declaration order, as :func:`wire_command` builds them."""
+if tuple(f.name for f in fields(ActuatorCommand)) != _CMD_FIELDS:  # pragma: no cover
+    raise ImportError("ActuatorCommand's fields moved: update _CMD_FIELDS and wire_command")
+_build_command = fast_builder(ActuatorCommand)
+
+
 def wire_command(cmd: ActuatorCommand) -> ActuatorCommand:
     """``cmd`` as a device receives it: each field through its set-point LSB and range.
 
     The in-process backend applies this so that a run on ``sim://`` sees the
-    same set-points as the same run over the wire (``docs/icd.md`` 4.4).
+    same set-points as the same run over the wire (``docs/icd.md`` 4.4). The
+    same numbers as encoding the set-points and decoding them again
+    (``_sp_values`` then ``_sp_message``; a test holds the two equal), without
+    the message objects: this runs every cycle.
     """
-    return _sp_message(_sp_values(m.SetPoints(cmd))).cmd
+    c = cmd
+    hook_a, hook_b = c.hook_motor_v
+    flags = _FLAG_BYTE.get(_flag_values(c))
+    if flags is None:  # not plain booleans: every truthy value is a 1
+        flags = sum(1 << bit for bit, v in enumerate(_flag_values(c)) if v)
+    f = _FLAG_BOOLS[flags]
+    s = _SAFE
+    return _build_command(
+        (
+            c.seq & 0xFFFFFFFF,
+            sat(c.damper_n_s_m, SP_DAMPER_SCALE, 0, U16_MAX, round(s.damper_n_s_m))
+            / SP_DAMPER_SCALE,
+            sat(c.brake_slip_n, SP_BRAKE_SCALE, 0, U16_MAX, round(s.brake_slip_n)) / SP_BRAKE_SCALE,
+            sat(c.ring_speed_m_s, SP_RING_SPEED_SCALE, -I16_MAX, I16_MAX, 0) / SP_RING_SPEED_SCALE,
+            f[0],
+            f[1],
+            f[2],
+            (
+                sat(hook_a, SP_HOOK_V_SCALE, -I16_MAX, I16_MAX, 0) / SP_HOOK_V_SCALE,
+                sat(hook_b, SP_HOOK_V_SCALE, -I16_MAX, I16_MAX, 0) / SP_HOOK_V_SCALE,
+            ),
+            f[3],
+            f[4],
+            f[5],
+            f[6],
+            f[7],
+        )
+    )
 
 
 # --------------------------------------------------------------------------- other payloads

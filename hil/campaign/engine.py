@@ -3,9 +3,10 @@
 The driver (this module) samples every run, skips those already in
 ``runs.parquet`` (resume), sends the rest to the workers in chunks, and
 rewrites ``runs.parquet`` atomically as rows come back (every
-:data:`FLUSH_S` seconds and at the end), so Ctrl-C or a lost cluster keeps
-every finished row. The workers compile (or load from their cache) the
-numba kernels once, when they join (:class:`Warmup`), before any run.
+:data:`FLUSH_S` seconds, or :data:`FLUSH_COST` times the last rewrite's
+time if longer, and at the end), so Ctrl-C or a lost cluster keeps every
+finished row. The workers compile (or load from their cache) the numba
+kernels once, when they join (:class:`Warmup`), before any run.
 
 Nothing here is home-made cluster management: ``--scheduler`` takes the
 address of any Dask scheduler (one started by dask-jobqueue on Slurm/PBS,
@@ -43,7 +44,11 @@ from hil.campaign.sampling import run_seed, sample
 from hil.campaign.spec import Campaign, load_campaign
 
 FLUSH_S = 2.0
-"""Longest time finished rows wait in memory before ``runs.parquet`` is rewritten, s."""
+"""Shortest time between two rewrites of ``runs.parquet`` while rows come in, s."""
+
+FLUSH_COST = 25.0
+"""... and at least this many times what the last rewrite took: the file is rewritten whole,
+so with 10 000 rows each rewrite costs the driver tens of ms, taken from the workers' cores."""
 
 STATE = "campaign-state.json"
 """Which campaign a directory holds (its digest): resume continues only the same one."""
@@ -237,6 +242,7 @@ def _fan_out(
     ]
     failures = sum(1 for r in rows if r["outcome"] != "PASS")
     last_flush = time.monotonic()
+    flush_s = 0.0
     pending: list[dict[str, Any]] = []
     with Progress(
         TextColumn(f"[bold]{campaign.name}"),
@@ -263,11 +269,13 @@ def _fan_out(
                 failures += sum(1 for r in chunk if r["outcome"] != "PASS")
                 rate = finished / max(1e-9, time.monotonic() - t0)
                 bar.update(task, advance=len(chunk), failed=failures, rate=f"{rate:.1f} runs/s")
-                if time.monotonic() - last_flush >= FLUSH_S:
+                if time.monotonic() - last_flush >= max(FLUSH_S, FLUSH_COST * flush_s):
                     rows += pending
                     pending = []
+                    w0 = time.monotonic()
                     results.write_rows(out, rows)
                     last_flush = time.monotonic()
+                    flush_s = last_flush - w0
         except BaseException:
             rows += pending
             results.write_rows(out, rows)

@@ -7,9 +7,8 @@ do not need:
 
 * the preset is read and checked once per worker, not twice per run
   (``SimHal`` loads it when opened and again at ``setup``);
-* the model truth handed to the telemetry each cycle carries only the
-  values the telemetry records, not the ~15-entry ``extra`` dictionary that
-  :meth:`sim_bridge.plant.Plant.truth` builds for tools;
+* no provenance (host, git commit, file digests) is gathered: the row has
+  none of it, and ``git`` was started twice a run;
 * the telemetry stays in memory and is dropped after the measurements,
   unless the run is kept (failures and the worst N are re-run with it, which
   is bit-identical and costs a handful of runs).
@@ -25,13 +24,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from controller.errors import DockhilError
-from controller.types import InitialConditions, Truth
+from controller.types import InitialConditions
 from hil.campaign.sampling import Inputs
 from hil.campaign.spec import Campaign, concrete
 from hil.measure import UNITS
 from hil.record import Outcome, RunRecord
 from hil.scenario import Scenario
-from sim_bridge import _layout as L  # noqa: N812
 from sim_bridge.backend import SimHal
 from sim_bridge.preset import Preset, load_preset
 
@@ -58,7 +56,7 @@ def _preset(name: str, overrides: tuple[tuple[str, Any], ...]) -> Preset:
 
 
 class CampaignHal(SimHal):
-    """``sim://`` with a fixed, already-validated preset and a lean truth per cycle."""
+    """``sim://`` with a fixed, already-validated preset."""
 
     def __init__(self, url: str, preset: Preset, initial: InitialConditions) -> None:
         self._fixed = preset
@@ -67,26 +65,10 @@ class CampaignHal(SimHal):
     def setup(self, preset: str, seed: int, initial: InitialConditions) -> None:
         from sim_bridge.plant import Plant
 
+        self._truth = None
         self._preset_name = preset
         self._seed = int(seed)
         self._plant = Plant(self._fixed, initial, self._seed, self._dt_s)
-
-    def truth(self) -> Truth | None:
-        if self._closed or self._plant is None:
-            return None
-        t = self._plant.batch.truth_array()[0].tolist()
-        return Truth(
-            self._plant.t_s,
-            t[L.T_KE],
-            t[L.T_STORED],
-            t[L.T_D_DAMP],
-            t[L.T_D_BRAKE],
-            t[L.T_D_CONTACT],
-            t[L.T_AX],
-            t[L.T_LAT],
-            t[L.T_IN_CONTACT] > 0.5,
-            {"energy_actuator_work_j": t[L.T_W_ACT]},
-        )
 
 
 def prepare(campaign: Campaign, spec: RunSpec) -> tuple[Scenario, CampaignHal]:
@@ -104,7 +86,7 @@ def execute(campaign: Campaign, spec: RunSpec, telemetry: bool = False) -> dict[
 
     try:
         scenario, hal = prepare(campaign, spec)
-        result = run(scenario, hal=hal)
+        result = run(scenario, hal=hal, provenance_fields=False)
     except (DockhilError, ValueError) as exc:
         record = RunRecord(campaign.name, "sim://", spec.seed, error=str(exc))
         return row(campaign, spec, record)

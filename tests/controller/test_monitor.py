@@ -154,3 +154,20 @@ def test_bad_data_for_longer_than_staleness_is_lost(cfg: ControllerConfig) -> No
     mon.reset()
     assert not mon.data_lost
     assert mon.check(replace(make_frame(), t_s=10.0)) == OK
+
+
+def test_implausible_reuses_the_monitors_answer_only_for_that_frame_and_config(
+    cfg: ControllerConfig,
+) -> None:
+    """The harness's interlock check asks again about the frame the monitor just checked:
+    the answer is remembered, but only for that very frame object under that very config."""
+    mon = FrameMonitor(cfg)
+    frame = make_frame(t_s=1.0, seq=1, axial_load_n=1000.0)
+    assert mon.check(frame) == OK
+    assert implausible(frame, cfg) is None
+    narrow = replace(cfg, range_load_n=(-500.0, 500.0))
+    assert implausible(frame, narrow) == "load_n"  # another config: checked afresh
+    assert implausible(replace(frame, axial_load_n=math.nan), cfg) == "load_n"  # another frame
+    bad = make_frame(t_s=2.0, seq=2, lateral_load_n=math.nan)
+    assert mon.check(bad) == BAD
+    assert implausible(bad, cfg) == mon.reason == "load_n"

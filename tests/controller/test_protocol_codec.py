@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from cobs import cobs
 from hypothesis import find, given, settings
+from hypothesis import strategies as st
 from spacepackets.ccsds.time import CdsShortTimestamp
 from spacepackets.ecss import PusTc, PusTm
 from test_protocol_strategies import (
@@ -40,6 +41,7 @@ from controller.protocol import (
     decode_packet,
     encode,
     encode_packet,
+    layouts,
 )
 from controller.protocol import housekeeping as hk
 from controller.protocol import messages as m
@@ -521,3 +523,56 @@ def test_every_icd_clause_has_a_check_and_conform_rows_are_clauses() -> None:
         for x in re.findall(r"(?:DEV|SIM)-[A-Z]+-\d+", line)
     }
     assert cited <= rows, sorted(cited - rows)
+
+
+_FLAG_VALUES = st.one_of(st.booleans(), st.integers(0, 2))
+
+
+@given(
+    raw_commands(),
+    st.fixed_dictionaries(dict.fromkeys(layouts.SP_FLAGS, _FLAG_VALUES)),
+)
+def test_wire_command_is_the_set_point_round_trip(
+    cmd: ActuatorCommand, flags: dict[str, object]
+) -> None:
+    """``wire_command`` (sim://'s per-cycle fast path) gives what encoding the set-points
+    and decoding them gives, value for value and type for type."""
+    cmd = dataclasses.replace(cmd, **flags)
+    sp = m.SetPoints(cmd)
+    slow = layouts._sp_message(layouts._sp_values(sp)).cmd
+    fast = layouts.wire_command(cmd)
+    assert fast == slow
+    assert [type(v) for v in astuple(fast)] == [type(v) for v in astuple(slow)]
+    assert fast.hook_motor_v == slow.hook_motor_v
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Base:
+    a: float
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Derived(_Base):
+    b: tuple[int, ...]
+
+
+@pytest.mark.parametrize("cls", [SensorFrame, ActuatorCommand, Truth, Packet, _Derived])
+def test_fast_builder_makes_the_object_the_constructor_makes(cls: type) -> None:
+    """Every path of ``fast_builder`` (twin class, C setattr, constructor) gives an object of
+    the class itself, equal to the constructor's, frozen, and pickled like it."""
+    import pickle
+
+    from controller.protocol.fields import fast_builder
+
+    names = [f.name for f in dataclasses.fields(cls)]
+    values = tuple(float(i) if i % 2 else (i, -i) for i in range(len(names)))
+    if cls is Truth:
+        values = (*values[:-1], {"thrust_n": 1.5})
+    built = fast_builder(cls)(values)
+    made = cls(*values)
+    assert type(built) is cls
+    assert built == made
+    assert [getattr(built, n) for n in names] == list(values)
+    assert pickle.loads(pickle.dumps(built)) == made
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(built, names[0], 0.0)

@@ -237,6 +237,22 @@ def test_the_row_of_a_run_is_its_record(tmp_path: Path) -> None:
     assert bad["safe_end"] is False
 
 
+def test_a_capture_window_row_equals_the_plain_run() -> None:
+    """The campaign's lean backend gives every measurement the plain ``sim://`` run gives,
+    the energy ones (capture + 10 s, the ledger's "other" dissipation) included."""
+    from hil.campaign.execute import prepare
+
+    c = load_campaign(ROOT / "campaigns" / "maker-envelope.toml")
+    centre = {"initial.closing_speed_m_s": 0.13, "initial.lateral_offset_m[0]": 0.08}
+    spec = RunSpec(0, 1, centre)
+    r = execute(c, spec)
+    plain = run(prepare(c, spec)[0]).record
+    assert r["m:energy_ledger_error_fraction"] == r["m:energy_ledger_error_fraction"]  # not NaN
+    for m in plain.measurements:
+        stored = r[f"m:{m.name}"]
+        assert (m.value is None and math.isnan(stored)) or m.value == stored, m.name
+
+
 BOUNDARY = """
 [boundary]
 axes = ["initial.closing_speed_m_s", "initial.lateral_offset_m|norm"]
