@@ -50,11 +50,6 @@ from controller.protocol import messages as m
 from controller.protocol.layouts import PSC_UNSEGMENTED, TC_PACKET_ID
 from controller.protocol.packets import PUS_C
 from controller.types import (
-    N_HOOK_SETS,
-    N_HOOKS,
-    N_LATCHES,
-    N_PETALS,
-    N_PUSHRODS,
     ActuatorCommand,
     InitialConditions,
     PlantFault,
@@ -390,11 +385,8 @@ def _c_hello(d: Device) -> str | None:
     h = got.packet.msg
     assert isinstance(h, m.Hello)
     d.hello = h
-    _expect(h.protocol_version[0] == m.PROTOCOL_VERSION[0], f"protocol {h.protocol_version}")
-    shape = (h.petals, h.latches, h.hooks, h.hook_sets, h.pushrods)
-    want = (N_PETALS, N_LATCHES, N_HOOKS, N_HOOK_SETS, N_PUSHRODS)
-    _expect(shape == want, f"mechanism shape {shape}, the ICD's is {want}")
-    _expect(1 <= h.period_us <= 1_000_000, f"period_us {h.period_us} outside 1 us .. 1 s")
+    problems = m.hello_problems(h)
+    _expect(not problems, "the device " + "; ".join(problems))
     _expect(len(d.messages(since, m.Hello)) == 1, "more than one Hello for one request")
     return None
 

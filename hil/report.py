@@ -470,6 +470,12 @@ def _phase_rows(record: dict[str, Any]) -> list[list[str]]:
     return rows
 
 
+def _when(entry: dict[str, Any]) -> str:
+    """A scenario command's or fault's time: ``t_s``, and the phase it counts from if any."""
+    after = entry.get("at_phase")
+    return f"{entry['t_s']:g}" + (f" after {after}" if after else "")
+
+
 def _header_html(record: dict[str, Any], scenario: dict[str, Any] | None) -> str:
     """Description, initial conditions, faults, seed, versions and provenance."""
     esc = html.escape
@@ -509,7 +515,7 @@ def _header_html(record: dict[str, Any], scenario: dict[str, Any] | None) -> str
     if commands:
         rows = [
             [
-                f"{c['t_s']:g}" + (f" after {c['at_phase']}" if c.get("at_phase") else ""),
+                _when(c),
                 str(c["command"]),
             ]
             for c in commands
@@ -519,7 +525,7 @@ def _header_html(record: dict[str, Any], scenario: dict[str, Any] | None) -> str
     if faults:
         rows = [
             [
-                f"{f['t_s']:g}" + (f" after {f['at_phase']}" if f.get("at_phase") else ""),
+                _when(f),
                 str(f["kind"]),
                 str(f.get("index", "")),
                 f"{f.get('value', 0):g}",

@@ -337,6 +337,34 @@ class Hello:
     """Device name, ASCII, at most :data:`DEVICE_NAME_LEN` characters."""
 
 
+def hello_problems(hello: Hello) -> list[str]:
+    """Why this host cannot drive the device that sent ``hello`` (ICD DEV-HELLO-1,
+    HOST-HELLO-1), each as the end of "the device ...": another major protocol version,
+    another mechanism shape, a control period outside 1 us .. 1 s. Empty when none.
+
+    One judgement for the host's handshake and for ``dockhil conform``.
+    """
+    problems = []
+    if hello.protocol_version[0] != PROTOCOL_VERSION[0]:
+        problems.append(f"speaks ICD {hello.protocol_version}, this host {PROTOCOL_VERSION}")
+    shape = {
+        "petals": (hello.petals, N_PETALS),
+        "latches": (hello.latches, N_LATCHES),
+        "hooks": (hello.hooks, N_HOOKS),
+        "hook sets": (hello.hook_sets, N_HOOK_SETS),
+        "push-rods": (hello.pushrods, N_PUSHRODS),
+    }
+    wrong = [f"{n} {got} (not {want})" for n, (got, want) in shape.items() if got != want]
+    if wrong:
+        problems.append(f"is a different mechanism: {', '.join(wrong)}")
+    if not 0 < hello.period_us <= 1_000_000:
+        problems.append(
+            f"announces a control period of {hello.period_us} us in its Hello "
+            "(the ICD allows 1 us to 1 s)"
+        )
+    return problems
+
+
 @dataclass(frozen=True, slots=True)
 class Heartbeat:
     """PUS 17,128 heartbeat from the device (TM), every :data:`HEARTBEAT_PERIOD_MS`."""

@@ -45,11 +45,6 @@ from controller.hal import FAULT_INJECTION, HARDWARE, LOCKSTEP, TRUTH, parse_url
 from controller.protocol import codec
 from controller.protocol import messages as m
 from controller.types import (
-    N_HOOK_SETS,
-    N_HOOKS,
-    N_LATCHES,
-    N_PETALS,
-    N_PUSHRODS,
     ActuatorCommand,
     InitialConditions,
     PlantFault,
@@ -348,28 +343,9 @@ class SerialHal:
                     raise
         hello = reply.msg
         assert isinstance(hello, m.Hello)
-        if hello.protocol_version[0] != m.PROTOCOL_VERSION[0]:
-            raise DeviceRefusedError(
-                f"the device at {self.url!r} speaks ICD {hello.protocol_version}, "
-                f"this host {m.PROTOCOL_VERSION}"
-            )
-        shape = {
-            "petals": (hello.petals, N_PETALS),
-            "latches": (hello.latches, N_LATCHES),
-            "hooks": (hello.hooks, N_HOOKS),
-            "hook sets": (hello.hook_sets, N_HOOK_SETS),
-            "push-rods": (hello.pushrods, N_PUSHRODS),
-        }
-        wrong = [f"{n} {got} (not {want})" for n, (got, want) in shape.items() if got != want]
-        if wrong:
-            raise DeviceRefusedError(
-                f"the device at {self.url!r} is a different mechanism: {', '.join(wrong)}"
-            )
-        if not 0 < hello.period_us <= 1_000_000:
-            raise DeviceRefusedError(
-                f"the device at {self.url!r} announces a control period of {hello.period_us} us "
-                "in its Hello (the ICD allows 1 us to 1 s)"
-            )
+        problems = m.hello_problems(hello)
+        if problems:
+            raise DeviceRefusedError(f"the device at {self.url!r} {problems[0]}")
         self.hello = hello
         self._lockstep = bool(hello.capabilities & m.Capability.LOCKSTEP)
         # ACTIVE is commanded with the first set-points (:meth:`write`), not here: it arms
