@@ -56,6 +56,18 @@ def test_good_scenario_loads_every_section(tmp_path: Path) -> None:
     assert s.expect[1].final_phase == ("MATED",)
 
 
+def _assert_error(tmp_path: Path, change: tuple[str, str], field: str, words: str) -> None:
+    """GOOD with one (old, new) change fails to load, naming the file, the field and words."""
+    old, new = change
+    assert old in GOOD
+    path = write(tmp_path, GOOD.replace(old, new, 1))
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert info.value.field == field
+    assert str(path) in str(info.value)
+    assert words in str(info.value)
+
+
 @pytest.mark.parametrize(
     ("change", "field", "words"),
     [
@@ -88,14 +100,7 @@ def test_good_scenario_loads_every_section(tmp_path: Path) -> None:
 def test_malformed_scenario_names_file_and_field(
     tmp_path: Path, change: tuple[str, str], field: str, words: str
 ) -> None:
-    old, new = change
-    assert old in GOOD
-    path = write(tmp_path, GOOD.replace(old, new, 1))
-    with pytest.raises(ScenarioError) as info:
-        load_scenario(path)
-    assert info.value.field == field
-    assert str(path) in str(info.value)
-    assert words in str(info.value)
+    _assert_error(tmp_path, change, field, words)
 
 
 def test_syntax_error_and_missing_file(tmp_path: Path) -> None:
@@ -160,14 +165,7 @@ def test_library_scenarios_all_load() -> None:
 def test_schema_errors_name_field_choices_and_closest(
     tmp_path: Path, change: tuple[str, str], field: str, words: str
 ) -> None:
-    old, new = change
-    assert old in GOOD
-    path = write(tmp_path, GOOD.replace(old, new, 1))
-    with pytest.raises(ScenarioError) as info:
-        load_scenario(path)
-    assert info.value.field == field
-    assert str(path) in str(info.value)
-    assert words in str(info.value)
+    _assert_error(tmp_path, change, field, words)
 
 
 def test_every_error_is_counted_and_validate_lists_them_all(tmp_path: Path) -> None:
