@@ -179,8 +179,9 @@ class VirtualMcu:
         self._tx_last_s: float | None = None
         """Device time of the newest burst sent; None before the first (boot)."""
         self._hooks_at: list[int] | None = None
-        self._hook_pos_seen: tuple[float, ...] = ()
         """Per hook: 0 at the open stop, 1 at the closed stop, 2 between (HOOK_EDGE)."""
+        self._hook_pos_seen: tuple[float, ...] = ()
+        """Hook positions of the report ``_hooks_at`` was judged on."""
         self._pending_events = b""
         self._last_hk_t_s = -1.0
         """Simulated time of the newest housekeeping report streamed in real time, s."""
