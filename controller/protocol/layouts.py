@@ -91,12 +91,18 @@ _FLAG_KWARGS = tuple(dict(zip(SP_FLAGS, bools, strict=True)) for bools in _FLAG_
 """The flag byte's booleans as ``ActuatorCommand`` keyword arguments, for every valid byte."""
 
 
-def _sp_values(sp: m.SetPoints) -> tuple[int, ...]:
-    c = sp.cmd
-    hook_a, hook_b = c.hook_motor_v
+def _flag_byte(c: ActuatorCommand) -> int:
+    """The set-point flag byte of ``c`` (ICD 4.4): bit i set when ``SP_FLAGS[i]`` is true."""
     flags = _FLAG_BYTE.get(_flag_values(c))
     if flags is None:  # not plain booleans: every truthy value is a 1
         flags = sum(1 << bit for bit, v in enumerate(_flag_values(c)) if v)
+    return flags
+
+
+def _sp_values(sp: m.SetPoints) -> tuple[int, ...]:
+    c = sp.cmd
+    hook_a, hook_b = c.hook_motor_v
+    flags = _flag_byte(c)
     s = _SAFE
     return (
         c.seq & 0xFFFFFFFF,
@@ -151,10 +157,7 @@ def wire_command(cmd: ActuatorCommand) -> ActuatorCommand:
     """
     c = cmd
     hook_a, hook_b = c.hook_motor_v
-    flags = _FLAG_BYTE.get(_flag_values(c))
-    if flags is None:  # not plain booleans: every truthy value is a 1
-        flags = sum(1 << bit for bit, v in enumerate(_flag_values(c)) if v)
-    f = _FLAG_BOOLS[flags]
+    f = _FLAG_BOOLS[_flag_byte(c)]
     s = _SAFE
     return _build_command(
         (
