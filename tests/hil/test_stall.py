@@ -13,6 +13,7 @@ host did not act on is a run that goes on without an error.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -89,7 +90,10 @@ def test_stall_recovers_or_ends_safe_with_the_reason(
         target = proc.pid if who == "host" else kids[0]
         os.kill(target, signal.SIGSTOP)
         time.sleep(stall_ms / 1000.0)
-        os.kill(target, signal.SIGCONT)
+        # a stalled device can be ended by the host meanwhile (it declared the link lost
+        # and closed the run, which ends its vmcu child): nothing left to continue
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(target, signal.SIGCONT)
         proc.wait(timeout=180)
     finally:
         if proc.poll() is None:
