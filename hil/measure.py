@@ -10,10 +10,12 @@ Each is ``None`` when the run never got to the point where it is defined
   measured interface loads over the run (model truth where the backend has
   it, since sensor noise would inflate a peak).
 * ``energy_dissipated_fraction_10s`` (DOMAIN 2a, never capped): ``1 - R / E0``
-  with ``E0`` the relative kinetic energy at first contact (the first sample
+  with ``E0`` the relative kinetic energy at first contact (``energy_kinetic_j``
+  less ``energy_kinetic_common_j``, the pair's common motion that conservation
+  of momentum and angular momentum keeps from any mechanism; the first sample
   the model reports contact; the CONTACT entry on a backend without truth
-  has no energies, so the value is null there) and ``R`` the kinetic energy
-  at capture + 10 s plus the buffers' stored energy then above their settled
+  has no energies, so the value is null there) and ``R`` the relative kinetic
+  energy at capture + 10 s plus the buffers' stored energy then above their settled
   equilibrium (the stored energy at RETRACTION entry, when the controller has
   found the motion damped and the ring centred; without a retraction, the
   least stored energy from capture to the end of the run). Energy put in by
@@ -100,6 +102,14 @@ def _energy(
 ) -> dict[str, float | None]:
     """The three energy measurements of DOMAIN 2a (module docstring); {} without truth."""
     ke = _col(cols, "energy_kinetic_j")
+    # the mechanism can only take out the relative part (docs/plant.md 5); a backend that
+    # does not report the common motion is read the stricter way, as if it had none
+    common = (
+        np.nan_to_num(_col(cols, "energy_kinetic_common_j"), nan=0.0)
+        if "energy_kinetic_common_j" in cols
+        else 0.0
+    )
+    relative = ke - common
     stored = _col(cols, "energy_stored_j")
     work = _col(cols, "energy_actuator_work_j")
     contact = _col(cols, "true_in_contact")
@@ -107,14 +117,14 @@ def _energy(
     i0 = int(touching[0]) if touching.size else _index_at(t, t_contact)
     ic = _index_at(t, t_capture)
     i1 = _index_at(t, t_capture + 10.0)
-    e0 = float(ke[i0])
-    if not (math.isfinite(e0) and e0 > 0.0 and math.isfinite(float(ke[i1]))):
+    e0 = float(relative[i0])
+    if not (math.isfinite(e0) and e0 > 0.0 and math.isfinite(float(relative[i1]))):
         return {}
     if t_retract is not None:
         settled = float(stored[_index_at(t, t_retract)])
     else:
         settled = float(np.min(stored[ic:]))
-    residual = float(ke[i1]) + max(0.0, float(stored[i1]) - settled)
+    residual = float(relative[i1]) + max(0.0, float(stored[i1]) - settled)
     dissipated = _col(cols, "energy_dissipated_j") + _col(cols, "energy_dissipated_other_j")
     ledger = ke + stored + dissipated - work
     return {

@@ -53,6 +53,7 @@ COLUMNS: tuple[str, ...] = (
     "true_in_contact",
     "chaser_thrust_n",
     "ring_stop_hits",
+    "energy_kinetic_common_j",
     "ring_extension_m",
     "ring_lateral_m_y",
     "ring_lateral_m_z",
@@ -80,7 +81,7 @@ COLUMNS: tuple[str, ...] = (
     "cmd_contact_reported",
 )
 
-_NAN_TRUTH = (math.nan,) * 14
+_NAN_TRUTH = (math.nan,) * 15
 
 _pack_row = struct.Struct(f"@{len(COLUMNS)}d").pack
 """One row of :data:`COLUMNS` as native float64s (bools and ints become 0.0/1.0/...)."""
@@ -221,6 +222,7 @@ class TelemetryRecorder:
                 1.0 if truth.in_contact else 0.0,
                 truth.extra.get("thrust_n", math.nan),
                 truth.extra.get("ring_stop_hits", math.nan),
+                truth.extra.get("energy_kinetic_common_j", math.nan),
             )
         self._rows += _pack_row(
             frame.t_s,

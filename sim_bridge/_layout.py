@@ -180,6 +180,7 @@ T_RING_EXT = _t.take()
 T_W_THRUST = _t.take()
 T_THRUST = _t.take()
 T_STOP_HITS = _t.take()
+T_KE_COMMON = _t.take()
 NT = _t.size
 
 # ---------------------------------------------------------------- parameters P (Preset.to_params)

@@ -364,6 +364,7 @@ class BatchPlant:
         t = self.truth_array()
         return {
             "kinetic_j": t[:, L.T_KE],
+            "kinetic_common_j": t[:, L.T_KE_COMMON],
             "stored_j": t[:, L.T_STORED],
             "dissipated_damper_j": t[:, L.T_D_DAMP],
             "dissipated_brake_j": t[:, L.T_D_BRAKE],
@@ -464,6 +465,7 @@ class BatchPlant:
                 "energy_thrust_work_j": t[L.T_W_THRUST],
                 "thrust_n": t[L.T_THRUST],
                 "ring_stop_hits": t[L.T_STOP_HITS],
+                "energy_kinetic_common_j": t[L.T_KE_COMMON],
             },
         )
 
@@ -479,6 +481,7 @@ _TRUTH_EXTRA_INDEX: tuple[tuple[str, int], ...] = tuple(
             "energy_thrust_work_j": L.T_W_THRUST,
             "thrust_n": L.T_THRUST,
             "ring_stop_hits": L.T_STOP_HITS,
+            "energy_kinetic_common_j": L.T_KE_COMMON,
         }[name],
     )
     for name in TRUTH_EXTRAS

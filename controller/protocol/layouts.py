@@ -380,6 +380,7 @@ TRUTH_EXTRAS: tuple[str, ...] = (
     "energy_thrust_work_j",
     "thrust_n",
     "ring_stop_hits",
+    "energy_kinetic_common_j",
 )
 """The ``Truth.extra`` entries SimTruth carries, in wire order (telemetry records them):
 enough to close DOMAIN 2a's energy ledger from a run over the link."""

@@ -55,7 +55,7 @@ from controller.types import (
 APID = 0x0D1
 """Application process ID of the mechanism, both directions."""
 
-PROTOCOL_VERSION = (1, 2)
+PROTOCOL_VERSION = (1, 3)
 """(major, minor) of this ICD; a major mismatch means the two sides cannot talk."""
 
 SEQ_COUNT_MODULO = 1 << 14

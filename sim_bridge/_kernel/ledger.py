@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim_bridge._kernel.bodies import apply, euler_terms, mass_inertia
+from sim_bridge._kernel.bodies import apply, euler_terms, mass_inertia, qmat, rot
 from sim_bridge._kernel.jit import kernel
 from sim_bridge._layout import (
     B_RING,
@@ -163,35 +163,122 @@ def book(x: np.ndarray, p: np.ndarray, w: np.ndarray) -> None:
 
 
 @kernel
-def kinetic(x: np.ndarray, p: np.ndarray, w: np.ndarray) -> tuple[float, float, float]:
-    """Kinetic energy, J: (vehicles translational, vehicles rotational, ring).
+def _half_kicked(
+    x: np.ndarray, p: np.ndarray, w: np.ndarray, b: int
+) -> tuple[
+    float, tuple[float, float, float], tuple[float, float, float], tuple[float, float, float]
+]:
+    """Body ``b``'s mass (kg), CoM velocity (m/s, world), principal inertias (kg m^2) and
+    body rate (rad/s, body axes), the velocities brought to the current time.
 
     Semi-implicit Euler is leapfrog with the stored velocities at half steps.
-    With the forces of the current state in ``w`` (from ``evaluate``), the
-    velocities are brought to the current time with half a kick before
-    squaring; this makes the ledger's energy error second order in dt
-    instead of first.
+    With the forces of the current state in ``w`` (from ``evaluate``), half a
+    kick brings them to the current time; this makes the ledger's energy error
+    second order in dt instead of first.
     """
+    h = 0.5 * p[P_DT]
+    o = b * BODY
+    k = W_FORCE + 6 * b
+    m, ii = mass_inertia(p, b)
+    v = (x[o + 3] + h * w[k] / m, x[o + 4] + h * w[k + 1] / m, x[o + 5] + h * w[k + 2] / m)
+    tb, (Ix, Iy, Iz), (ox, oy, oz) = euler_terms(x, p, w, b, ii)
+    om = (
+        ox + h * (tb[0] - (Iz - Iy) * oy * oz) / Ix,
+        oy + h * (tb[1] - (Ix - Iz) * oz * ox) / Iy,
+        oz + h * (tb[2] - (Iy - Ix) * ox * oy) / Iz,
+    )
+    return m, v, (Ix, Iy, Iz), om
+
+
+@kernel
+def kinetic(x: np.ndarray, p: np.ndarray, w: np.ndarray) -> tuple[float, float, float]:
+    """Kinetic energy, J: (vehicles translational, vehicles rotational, ring)."""
     tr = 0.0
     ro = 0.0
     ring = 0.0
-    h = 0.5 * p[P_DT]
     for b in range(3):
-        o = b * BODY
-        k = W_FORCE + 6 * b
-        m, ii = mass_inertia(p, b)
-        vx = x[o + 3] + h * w[k] / m
-        vy = x[o + 4] + h * w[k + 1] / m
-        vz = x[o + 5] + h * w[k + 2] / m
-        tb, (Ix, Iy, Iz), (ox, oy, oz) = euler_terms(x, p, w, b, ii)
-        px = ox + h * (tb[0] - (Iz - Iy) * oy * oz) / Ix
-        py = oy + h * (tb[1] - (Ix - Iz) * oz * ox) / Iy
-        pz = oz + h * (tb[2] - (Iy - Ix) * ox * oy) / Iz
-        t = 0.5 * m * (vx * vx + vy * vy + vz * vz)
-        r = 0.5 * (Ix * px * px + Iy * py * py + Iz * pz * pz)
+        m, v, ii, om = _half_kicked(x, p, w, b)
+        t = 0.5 * m * (v[0] * v[0] + v[1] * v[1] + v[2] * v[2])
+        r = 0.5 * (ii[0] * om[0] * om[0] + ii[1] * om[1] * om[1] + ii[2] * om[2] * om[2])
         if b == B_RING:
             ring = t + r
         else:
             tr += t
             ro += r
     return tr, ro, ring
+
+
+@kernel
+def common_kinetic(x: np.ndarray, p: np.ndarray, w: np.ndarray) -> float:
+    """Kinetic energy of the common motion, J: the three bodies as one rigid stack.
+
+    Internal forces conserve the bodies' total momentum P and angular momentum
+    L (about their centre of mass); the least kinetic energy with those is the
+    rigid stack's, ``|P|^2 / 2M + L . I^-1 L / 2`` with ``I`` the bodies'
+    combined inertia about the centre of mass in the current pose. No
+    mechanism can dissipate it: after a capture with a lateral rate the pair
+    turns on together. ``KE - common`` is the *relative* kinetic energy that
+    DOMAIN 2a's measure asks the buffer to remove (``docs/plant.md`` 6).
+    Only the chaser's thrust (an external force) changes P and L.
+    """
+    mtot = 0.0
+    rx = ry = rz = 0.0
+    px = py = pz = 0.0
+    for b in range(3):
+        m, v, _, _ = _half_kicked(x, p, w, b)
+        o = b * BODY
+        mtot += m
+        rx += m * x[o]
+        ry += m * x[o + 1]
+        rz += m * x[o + 2]
+        px += m * v[0]
+        py += m * v[1]
+        pz += m * v[2]
+    rx /= mtot
+    ry /= mtot
+    rz /= mtot
+    vx = px / mtot
+    vy = py / mtot
+    vz = pz / mtot
+    lx = ly = lz = 0.0
+    a00 = a01 = a02 = a11 = a12 = a22 = 0.0
+    for b in range(3):
+        m, v, ii, om = _half_kicked(x, p, w, b)
+        o = b * BODY
+        rm = qmat(x, o)
+        lw = rot(rm, ii[0] * om[0], ii[1] * om[1], ii[2] * om[2])
+        dx = x[o] - rx
+        dy = x[o + 1] - ry
+        dz = x[o + 2] - rz
+        ux = v[0] - vx
+        uy = v[1] - vy
+        uz = v[2] - vz
+        lx += lw[0] + m * (dy * uz - dz * uy)
+        ly += lw[1] + m * (dz * ux - dx * uz)
+        lz += lw[2] + m * (dx * uy - dy * ux)
+        dd = dx * dx + dy * dy + dz * dz
+        # R diag(I_b) R^T + m (|d|^2 E - d d^T), upper triangle
+        a00 += rm[0] * rm[0] * ii[0] + rm[1] * rm[1] * ii[1] + rm[2] * rm[2] * ii[2]
+        a00 += m * (dd - dx * dx)
+        a11 += rm[3] * rm[3] * ii[0] + rm[4] * rm[4] * ii[1] + rm[5] * rm[5] * ii[2]
+        a11 += m * (dd - dy * dy)
+        a22 += rm[6] * rm[6] * ii[0] + rm[7] * rm[7] * ii[1] + rm[8] * rm[8] * ii[2]
+        a22 += m * (dd - dz * dz)
+        a01 += rm[0] * rm[3] * ii[0] + rm[1] * rm[4] * ii[1] + rm[2] * rm[5] * ii[2] - m * dx * dy
+        a02 += rm[0] * rm[6] * ii[0] + rm[1] * rm[7] * ii[1] + rm[2] * rm[8] * ii[2] - m * dx * dz
+        a12 += rm[3] * rm[6] * ii[0] + rm[4] * rm[7] * ii[1] + rm[5] * rm[8] * ii[2] - m * dy * dz
+    # L . I^-1 L by the adjugate of the symmetric positive definite I
+    c00 = a11 * a22 - a12 * a12
+    c01 = a12 * a02 - a01 * a22
+    c02 = a01 * a12 - a11 * a02
+    c11 = a00 * a22 - a02 * a02
+    c12 = a01 * a02 - a00 * a12
+    c22 = a00 * a11 - a01 * a01
+    det = a00 * c00 + a01 * c01 + a02 * c02
+    quad = (
+        c00 * lx * lx
+        + c11 * ly * ly
+        + c22 * lz * lz
+        + 2.0 * (c01 * lx * ly + c02 * lx * lz + c12 * ly * lz)
+    ) / det
+    return 0.5 * (mtot * (vx * vx + vy * vy + vz * vz) + quad)

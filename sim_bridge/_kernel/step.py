@@ -41,7 +41,7 @@ from sim_bridge._kernel.drive import (
 from sim_bridge._kernel.hooks import hook_clamps, hook_sets
 from sim_bridge._kernel.jit import kernel
 from sim_bridge._kernel.latches import latch_forces, latch_logic
-from sim_bridge._kernel.ledger import book, kinetic
+from sim_bridge._kernel.ledger import book, common_kinetic, kinetic
 from sim_bridge._kernel.pushrods import fire, pushrod_forces
 from sim_bridge._kernel.seals import pressures, seal_lump, tunnel_pressure_force
 from sim_bridge._kernel.sensing import relative_pose
@@ -71,6 +71,7 @@ from sim_bridge._layout import (
     T_D_OTHER,
     T_IN_CONTACT,
     T_KE,
+    T_KE_COMMON,
     T_KE_RING,
     T_KE_ROT,
     T_KE_TRANS,
@@ -372,3 +373,4 @@ def truth(X: np.ndarray, P: np.ndarray, U: np.ndarray, F: np.ndarray, out: np.nd
         o[T_W_THRUST] = X[b, X_W_THRUST]
         o[T_THRUST] = X[b, X_THRUST]
         o[T_STOP_HITS] = X[b, X_STOP_HITS]
+        o[T_KE_COMMON] = common_kinetic(X[b], P, w)
