@@ -170,10 +170,12 @@ def buffering_command(
 ) -> ActuatorCommand:
     """Capture and buffering: dampers high (asymmetric), brake scheduled, latches kept armed.
 
-    The drive's switched centring (:func:`centring_dissipates`) runs from capture
-    on: a chaser that drifted sideways at contact (IDSS 0.04 m/s) swings about
-    the latched ring (about 2.5e5 kg m^2 on the soft tilt spring), which the
-    tilt dampers (a few kN m s/rad) cannot damp within the 10 s of DOMAIN 5.
+    The drive's centring runs from capture on (switched by
+    :func:`centring_dissipates` only later, in CORRECTION): a chaser latched
+    with a misalignment (up to 9 deg at the envelope's corners) would swing
+    about the ring (about 2.5e5 kg m^2 on the soft tilt spring), which the
+    tilt dampers (a few kN m s/rad) cannot damp; the centring turns it back,
+    moment-limited (docs/validation.md).
     Until every pair holds (CAPTURE after the first latch), the contact
     set-points stay: damping or centring then would stop the last petal.
     """

@@ -20,6 +20,7 @@ ledger is kinetic + stored + dissipated - actuator work.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import sys
 from collections.abc import Sequence
@@ -72,20 +73,25 @@ class CaptureFigures:
     stop_hits: int
 
 
-def _commands(cfg: ControllerConfig, thrust: bool) -> tuple[ActuatorCommand, ActuatorCommand]:
-    contact = ActuatorCommand(
+def _commands(
+    cfg: ControllerConfig, thrust: bool
+) -> tuple[ActuatorCommand, ActuatorCommand, ActuatorCommand]:
+    """(approach, contact, buffering) set-points. The contact discrete rises only at first
+    contact, as the controller raises it: reported from the start, the chaser would fire
+    in free flight and arrive faster than its start condition says."""
+    approach = ActuatorCommand(
         damper_n_s_m=cfg.damper_contact_n_s_m,
         brake_slip_n=cfg.brake_contact_n,
         latch_arm=True,
-        contact_reported=thrust,
     )
+    contact = dataclasses.replace(approach, contact_reported=thrust)
     buffering = ActuatorCommand(
         damper_n_s_m=cfg.damper_rebound_n_s_m,
         brake_slip_n=cfg.brake_slip_min_n,
         ring_centring=True,
         latch_arm=True,
     )
-    return contact, buffering
+    return approach, contact, buffering
 
 
 def _batch(
@@ -112,8 +118,8 @@ def scripted_captures(
     cfg = ControllerConfig()
     n = len(initials)
     plant = _batch(initials, preset, faults)
-    contact_cmd, buffer_cmd = _commands(cfg, thrust)
-    cmds = [contact_cmd] * n
+    approach_cmd, contact_cmd, buffer_cmd = _commands(cfg, thrust)
+    cmds = [approach_cmd] * n
     t_contact: list[float | None] = [None] * n
     t_capture: list[float | None] = [None] * n
     e0 = np.zeros(n)
@@ -139,6 +145,8 @@ def scripted_captures(
                 t_contact[r] = t
                 e0[r] = en["kinetic_j"][r] - en["kinetic_common_j"][r]
                 ledger0[r] = en["total_j"][r]
+                if not captured[r]:
+                    cmds[r] = contact_cmd
             if t_capture[r] is None and captured[r]:
                 t_capture[r] = t
                 cmds[r] = buffer_cmd
@@ -239,7 +247,8 @@ def absorber_force_vs_speed(
     speeds_m_s: Sequence[float], preset: Preset | str = PRESET, faults: Sequence[PlantFault] = ()
 ) -> list[float]:
     """Peak force through the axial absorber (spring + brake at the drive nut, N) of central
-    captures at each closing speed, over 6 s from the start with the contact set-points.
+    captures at each closing speed, over 6 s from the start with the contact set-points and
+    no thrust (a test stand's impact).
 
     This is the force Syromiatnikov's central-impact test compares with calculation
     ([S14 p.239]); the interface load also carries the light ring's contact spikes.
@@ -247,7 +256,7 @@ def absorber_force_vs_speed(
     cfg = ControllerConfig()
     ics = [central(v) for v in speeds_m_s]
     plant = _batch(ics, preset, faults)
-    cmd, _ = _commands(cfg, thrust=True)
+    cmd, _, _ = _commands(cfg, thrust=False)
     peak = np.zeros(len(ics))
     for _ in range(int(6.0 / (CHUNK_STEPS * plant.dt_s))):
         plant.advance(cmd, 1)
@@ -266,14 +275,14 @@ def main() -> int:
     starts = corner_starts()
     figs = scripted_captures([ic for _, ic in starts])
     out.append(
-        "| corner | capture after contact, s | peak axial, N | peak lateral, N | "
+        "| corner | capture after contact, s | peak axial, N | peak lateral, N | E0, J | "
         "energy fraction 10 s | actuator work / E0 | ledger error / E0 | stop hits |"
     )
-    out.append("|---|---|---|---|---|---|---|---|")
+    out.append("|---|---|---|---|---|---|---|---|---|")
     for (name, _), f in zip(starts, figs, strict=True):
         out.append(
             f"| {name} | {_fmt(f.capture_after_contact_s, '.2f')} | {f.peak_axial_n:.0f} | "
-            f"{f.peak_lateral_n:.0f} | {_fmt(f.energy_fraction_10s, '.3f')} | "
+            f"{f.peak_lateral_n:.0f} | {f.e0_j:.0f} | {_fmt(f.energy_fraction_10s, '.3f')} | "
             f"{_fmt(f.actuator_work_fraction_10s, '.3f')} | "
             f"{_fmt(f.ledger_error_fraction, '.4f')} | {f.stop_hits} |"
         )
