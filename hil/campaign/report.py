@@ -35,6 +35,55 @@ def _numeric_inputs(campaign: Campaign, rows: Sequence[Mapping[str, Any]]) -> li
     return cols
 
 
+def _fold(point: Sequence[float], axes: tuple[str, str]) -> tuple[float, float]:
+    """A boundary point on the map's axes: a ``|norm`` axis shows the magnitude (the search
+    runs it signed, negative along -y, ``hil/campaign/boundary.py``; the samples are lengths)."""
+    x, y = (abs(v) if a.endswith("|norm") else v for v, a in zip(point, axes, strict=True))
+    return x, y
+
+
+def _draw_boundary(ax: Any, boundary: dict[str, Any], axes: tuple[str, str]) -> None:
+    """The searched capture boundary: one line through each run of rays on the same side of
+    a folded ``|norm`` axis (solid along +y, dashed along -y), the rays that still capture
+    at their far end as triangles, the search's origin as a cross."""
+    norm = [i for i, a in enumerate(axes) if a.endswith("|norm")]
+    rays = boundary["rays"]
+    edge = [
+        [(i + o) / 2 for i, o in zip(ray["inside"], ray["outside"], strict=True)]
+        for ray in rays
+        if ray["inside"] is not None and ray["outside"] is not None
+    ]
+    if edge:
+        closed = not norm
+        side = [all(p[i] >= 0.0 for i in norm) for p in edge]
+        segments: list[list[list[float]]] = [[edge[0]]]
+        for k in range(1, len(edge)):
+            if side[k] == side[k - 1]:
+                segments[-1].append(edge[k])
+            else:
+                segments.append([edge[k]])
+        if closed:
+            segments[-1].append(edge[0])
+        elif len(segments) > 1 and side[0] == side[-1]:
+            segments[0] = segments.pop() + segments[0]  # the ray order wraps round
+        labelled: set[bool] = set()
+        for seg in segments:
+            plus = all(seg[0][i] >= 0.0 for i in norm)
+            xs, ys = zip(*(_fold(p, axes) for p in seg), strict=True)
+            label = None
+            if plus not in labelled:
+                labelled.add(plus)
+                label = "capture boundary (search)" + (
+                    "" if closed else (", along +y" if plus else ", along -y")
+                )
+            ax.plot(xs, ys, "k-" if plus else "k--", lw=1.5, marker=".", label=label)
+    beyond = [_fold(ray["inside"], axes) for ray in rays if ray["outside"] is None]
+    if beyond:
+        ux, uy = zip(*beyond, strict=True)
+        ax.scatter(ux, uy, marker="^", c="k", s=30, label="still captures at the ray's end")
+    ax.plot(*_fold(boundary["origin"], axes), "k+", ms=10)
+
+
 def map_pairs(campaign: Campaign, rows: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
     """Which input pairs get a map: the boundary's axes first, then the inputs in order
     two by two (a magnitude pair as its length), at most four maps."""
@@ -101,22 +150,7 @@ def build_report(out: Path, campaign: Campaign, summary: Mapping[str, Any]) -> P
                 label="sampled range",
             )
         if boundary and tuple(boundary["axes"]) == (xa, ya):
-            edge = [
-                (
-                    (ray["inside"][0] + ray["outside"][0]) / 2,
-                    (ray["inside"][1] + ray["outside"][1]) / 2,
-                )
-                for ray in boundary["rays"]
-                if ray["inside"] is not None and ray["outside"] is not None
-            ]
-            if edge:
-                bx, by = zip(*(edge + edge[:1]), strict=True)
-                ax.plot(bx, by, "k-", lw=1.5, label="capture boundary (search)")
-            beyond = [ray["inside"] for ray in boundary["rays"] if ray["outside"] is None]
-            if beyond:
-                ux, uy = zip(*beyond, strict=True)
-                ax.scatter(ux, uy, marker="^", c="k", s=30, label="still captures at the ray's end")
-            ax.plot(*boundary["origin"], "k+", ms=10)
+            _draw_boundary(ax, boundary, (xa, ya))
         ax.set_xlabel(xa)
         ax.set_ylabel(ya)
         ax.set_title("envelope map: outcome of each run")

@@ -416,3 +416,43 @@ def test_example_campaigns_load_with_the_makers_envelope(name: str) -> None:
         assert ranges["initial.angle_deg[0]"] == (-5.0, 5.0)
         assert ranges["initial.angle_deg[1]"] == ranges["initial.angle_deg[2]"] == (-3.0, 3.0)
         assert all(ranges[f"initial.rate_deg_s[{i}]"] == (-0.6, 0.6) for i in range(3))
+
+
+def test_the_map_folds_a_signed_boundary_onto_a_magnitude_axis() -> None:
+    # the search runs a |norm axis signed (negative: along -y); the map's samples are
+    # lengths, so the boundary is drawn at |offset|, each side in its own line style
+    from hil.campaign.report import _draw_boundary
+
+    class Axes:
+        def __init__(self) -> None:
+            self.lines: list[tuple[list[float], list[float], str]] = []
+            self.points: list[tuple[float, float]] = []
+
+        def plot(self, xs: Any, ys: Any, style: str = "", **_: Any) -> None:
+            xs, ys = (list(xs), list(ys)) if isinstance(xs, (list, tuple)) else ([xs], [ys])
+            self.lines.append((xs, ys, style))
+
+        def scatter(self, xs: Any, ys: Any, **_: Any) -> None:
+            self.points.extend(zip(xs, ys, strict=True))
+
+    rays = []
+    for k in range(8):
+        a = 2 * math.pi * k / 8
+        inside = [0.13 + 0.05 * math.cos(a), 0.1 * math.sin(a)]
+        outside = [0.13 + 0.06 * math.cos(a), 0.12 * math.sin(a)]
+        rays.append({"inside": inside, "outside": None if k == 2 else outside})
+    axes = ("initial.closing_speed_m_s", "initial.lateral_offset_m|norm")
+    ax = Axes()
+    _draw_boundary(ax, {"rays": rays, "origin": [0.13, 0.0]}, axes)
+    curves = [line for line in ax.lines if len(line[0]) > 1]
+    assert {style for *_, style in curves} == {"k-", "k--"}
+    assert all(y >= 0.0 for _, ys, _ in ax.lines for y in ys)
+    assert all(y >= 0.0 for _, y in ax.points)
+    # the ray along -y (k = 6) brackets the boundary at -0.11 m: drawn at 0.11 m
+    assert max(y for _, ys, _ in curves for y in ys) == pytest.approx(0.11)
+    plain = Axes()
+    _draw_boundary(plain, {"rays": rays, "origin": [0.13, 0.0]}, ("a", "b"))
+    (xs, ys, style), *_ = plain.lines
+    assert style == "k-"
+    assert (xs[0], ys[0]) == (xs[-1], ys[-1])  # two signed axes: one closed curve
+    assert min(ys) == pytest.approx(-0.11)
