@@ -40,6 +40,14 @@ def _qmat(q: Sequence[float]) -> np.ndarray:
     )
 
 
+def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a x b of two 3-vectors, the same numbers as ``np.cross`` at a tenth of its cost
+    (a campaign places every run by bisection over start states)."""
+    return np.array(
+        (a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0])
+    )
+
+
 def free_state(p: np.ndarray, ic: InitialConditions) -> np.ndarray:
     """Approach state: ring at its ready stop, chaser ``ic.distance_m`` out, zero momentum."""
     x = np.zeros(L.NX)
@@ -56,8 +64,8 @@ def free_state(p: np.ndarray, ic: InitialConditions) -> np.ndarray:
     pr = oc + R @ np.array([-ext, 0.0, 0.0])
     om = np.radians(np.asarray(ic.rate_deg_s, dtype=np.float64))
     vrel = np.array([-ic.closing_speed_m_s, *ic.lateral_speed_m_s])
-    a = vrel - np.cross(om, oc - pc)
-    vr_extra = np.cross(om, pr - pc)
+    a = vrel - _cross(om, oc - pc)
+    vr_extra = _cross(om, pr - pc)
     mtot = p[L.P_MS] + p[L.P_MC] + p[L.P_MR]
     vs = -(p[L.P_MC] * a + p[L.P_MR] * (a + vr_extra)) / mtot
     x[oS + 3 : oS + 6] = vs

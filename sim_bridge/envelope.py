@@ -124,20 +124,18 @@ def corners(env: Envelope) -> list[Corner]:
     ]
 
 
-def _touching(preset: Preset, ic: InitialConditions) -> bool:
-    try:
-        plant = BatchPlant(preset, [ic], [1])
-    except PlantError:  # starts with the petals inside the guides
-        return True
-    return plant.truth(0).in_contact
-
-
 def contact_distance_m(preset: Preset, pose: InitialConditions) -> float:
-    """Smallest start distance (m, to 0.1 mm) at which ``pose`` has no contact yet."""
+    """Smallest start distance (m, to 0.1 mm) at which ``pose`` has no contact yet.
+
+    Bisection on the plant's own test, as :class:`BatchPlant` makes it when a run
+    starts: touching when the truth reports contact or a petal starts inside its
+    guide (stored energy over 1 J). One parameter vector serves every trial.
+    """
+    probe = BatchPlant(preset, [dataclasses.replace(pose, distance_m=1.0)], [1])
     lo, hi = -0.2, 0.6
     while hi - lo > 1e-4:
         mid = 0.5 * (lo + hi)
-        if _touching(preset, dataclasses.replace(pose, distance_m=mid)):
+        if probe.touching_at(dataclasses.replace(pose, distance_m=mid)):
             lo = mid
         else:
             hi = mid

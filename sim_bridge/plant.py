@@ -272,6 +272,15 @@ class BatchPlant:
                     f"guides ({stored[bad[0]]:.1f} J stored); increase distance_m"
                 )
 
+    def touching_at(self, ic: InitialConditions) -> bool:
+        """Whether run 0 started at ``ic`` would touch at once: the truth reports contact
+        or a petal would start inside its guide (what the constructor refuses). Run 0's
+        state is replaced."""
+        self._x[0] = free_state(self._p, ic)
+        K.refresh(self._x[:1], self._p, self._u[:1], self._f[:1])
+        t = self.truth_array()[0]
+        return bool(t[L.T_IN_CONTACT] > 0.5 or t[L.T_STORED] > 1.0)
+
     @classmethod
     def mated(
         cls,

@@ -23,7 +23,7 @@ from typing import Any
 
 from hil.campaign.execute import RunSpec, execute
 from hil.campaign.results import atomic_bytes
-from hil.campaign.spec import Campaign, Dispersion
+from hil.campaign.spec import Campaign, Dispersion, magnitude_components
 
 
 def centre(d: Dispersion) -> dict[str, float | str]:
@@ -35,7 +35,8 @@ def centre(d: Dispersion) -> dict[str, float | str]:
     else:
         mid = d.mean if d.mean is not None else 0.0
     if d.magnitude:
-        return {f"{d.path}[0]": mid, f"{d.path}[1]": 0.0, f"{d.path}|norm": mid}
+        first, second = magnitude_components(d.path)
+        return {first: mid, second: 0.0, f"{d.path}|norm": mid}
     return {d.path: mid}
 
 
@@ -62,8 +63,9 @@ def ray(campaign: Campaign, angle_rad: float, seed: int) -> dict[str, Any]:
         for axis, v in zip(b.axes, point(s), strict=True):
             values[axis] = v
             if axis.endswith("|norm"):  # a magnitude axis runs along +y (negative: along -y)
-                values[axis[:-5] + "[0]"] = v
-                values[axis[:-5] + "[1]"] = 0.0
+                first, second = magnitude_components(axis[:-5])
+                values[first] = v
+                values[second] = 0.0
         return bool(execute(campaign, RunSpec(-1, seed, values))["captured"])
 
     inside, outside = 0.0, b.reach

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from hil.campaign.spec import Campaign, Dispersion
+from hil.campaign.spec import Campaign, Dispersion, magnitude_components
 
 Inputs = dict[str, float | str]
 
@@ -122,7 +122,8 @@ def _magnitude(
         u_dir = np.where(u_dir > 0.5, CORNER_ANGLES[1], CORNER_ANGLES[0])
     norm = _numeric(d, u_norm, sampler)
     angle = 2.0 * math.pi * u_dir
+    first, second = magnitude_components(d.path)
     for row, r, a in zip(out, norm, angle, strict=True):
-        row[f"{d.path}[0]"] = float(r * math.cos(a))
-        row[f"{d.path}[1]"] = float(r * math.sin(a))
+        row[first] = float(r * math.cos(a))
+        row[second] = float(r * math.sin(a))
         row[f"{d.path}|norm"] = float(r)

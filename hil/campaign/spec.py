@@ -11,6 +11,7 @@ range outside the scenario's physical limits fails at load, not on a worker.
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import math
 import re
@@ -42,10 +43,11 @@ class Dispersion:
     Numeric paths take ``low``/``high`` (uniform, LHS and corners use the
     range; a normal sampler uses ``mean``/``std`` truncated to the range when
     one is given). ``choices`` makes a categorical input (a fault kind). A
-    ``magnitude`` dispersion of a 2-vector (``initial.lateral_offset_m``)
+    ``magnitude`` dispersion of a 2-vector (``initial.lateral_offset_m``) or
+    of two items of a vector (``initial.angle_deg[1,2]``, pitch and yaw)
     draws a length in ``[low, high]`` and a direction uniformly over the
-    circle, for envelopes stated as "offset <= 0.16 m" (two sampler
-    dimensions).
+    circle, for envelopes stated as "offset <= 0.16 m" or "pitch/yaw <= 3 deg"
+    (two sampler dimensions).
     """
 
     path: str
@@ -65,8 +67,20 @@ class Dispersion:
     def columns(self) -> tuple[str, ...]:
         """The input columns of ``runs.parquet`` this dispersion fills."""
         if self.magnitude:
-            return (f"{self.path}[0]", f"{self.path}[1]", f"{self.path}|norm")
+            return (*magnitude_components(self.path), f"{self.path}|norm")
         return (self.path,)
+
+
+_PAIR = re.compile(r"(?P<base>.+)\[(?P<i>\d+),\s*(?P<j>\d+)\]")
+
+
+def magnitude_components(path: str) -> tuple[str, str]:
+    """The two input paths a magnitude dispersion writes: ``v[0]``/``v[1]`` of a 2-vector
+    ``v``, or ``v[i]``/``v[j]`` of a pair ``v[i,j]``."""
+    m = _PAIR.fullmatch(path)
+    if m is None:
+        return f"{path}[0]", f"{path}[1]"
+    return f"{m.group('base')}[{m.group('i')}]", f"{m.group('base')}[{m.group('j')}]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +126,11 @@ class Campaign:
     keep_worst: int = 10
     keep_failures: int = 20
     boundary: Boundary | None = None
+    at_contact: bool = False
+    """The ``initial`` inputs hold at first petal contact (an envelope's statement): each
+    run starts ``lead_s`` of free flight before it
+    (:func:`sim_bridge.envelope.start_conditions`)."""
+    lead_s: float = 0.5
     digest: str = ""
     """SHA-256 of the campaign and base files' bytes: resume only continues the same campaign."""
 
@@ -160,6 +179,13 @@ def load_campaign(path: str | Path) -> Campaign:
     noise = c.string("noise_seed", "per_run", ("per_run", "base"))
     keep_worst = c.integer("keep_worst", 10, 0, 10_000)
     keep_failures = c.integer("keep_failures", 20, 0, 10_000)
+    at_contact = False
+    if c.has("at_contact"):
+        value = c.raw("at_contact")
+        if not isinstance(value, bool):
+            raise c.fail("at_contact", f"expected true or false, got {value!r}")
+        at_contact = value
+    lead_s = c.number("lead_s", 0.5, 0.05, 10.0) if c.has("lead_s") else 0.5
     c.finish()
     dispersions = _tables(r, "dispersion", _dispersion)
     seen: set[str] = set()
@@ -193,6 +219,8 @@ def load_campaign(path: str | Path) -> Campaign:
         keep_worst=keep_worst,
         keep_failures=keep_failures,
         boundary=boundary,
+        at_contact=at_contact,
+        lead_s=lead_s,
         digest=hashlib.sha256(raw + b"\x00" + base_raw).hexdigest(),
     )
     _check_paths(campaign)
@@ -211,7 +239,8 @@ def _tables(r: _Reader, key: str, parse: Any) -> tuple[Any, ...]:
 def _dispersion(r: _Reader) -> Dispersion:
     path = r.string("path")
     try:
-        parse_path(path)
+        for one in magnitude_components(path) if _PAIR.fullmatch(path) else (path,):
+            parse_path(one)
     except ValueError as exc:
         raise r.fail("path", str(exc)) from None
     if r.has("choices"):
@@ -241,11 +270,18 @@ def _dispersion(r: _Reader) -> Dispersion:
         raise r.fail("low", f"low ({low:g}) must not exceed high ({high:g})")
     if low is None and (mean is None or std is None):
         raise r.fail("low", "needs low and high (a range) or mean and std (a normal)")
+    pair = _PAIR.fullmatch(path) is not None
+    if pair and not magnitude:
+        raise r.fail("path", f"{path!r}: two items [i,j] are one input only with magnitude = true")
     if magnitude:
         if low is None or low < 0:
             raise r.fail("low", "a magnitude needs a range with low >= 0")
-        if not path.startswith("initial.") or "[" in path:
-            raise r.fail("magnitude", "only a 2-vector initial condition (no index) has one")
+        if not path.startswith("initial.") or ("[" in path and not pair):
+            raise r.fail(
+                "magnitude",
+                "only a 2-vector initial condition (no index) or two of its items "
+                "(initial.angle_deg[1,2]) have one",
+            )
     r.finish()
     return Dispersion(path, low, high, mean, std, magnitude=magnitude)
 
@@ -409,6 +445,8 @@ def concrete_table(
     """The scenario table of one run (inputs, window and seed written in) and the raw
     preset overrides; :func:`concrete` validates both."""
     data, preset = apply(campaign.base, values)
+    if campaign.at_contact:
+        _start_before_contact(data, preset, campaign.lead_s)
     data["seed"] = seed
     w = campaign.window
     if w.end_phase:
@@ -417,6 +455,53 @@ def concrete_table(
     if w.max_s is not None:
         data["duration_s"] = min(float(data.get("duration_s", w.max_s)), w.max_s)
     return data, preset
+
+
+_IC_FIELDS = tuple(_IC_DEFAULTS)
+
+
+def _start_before_contact(data: dict[str, Any], preset: Mapping[str, Any], lead_s: float) -> None:
+    """Rewrite ``data["initial"]`` (the conditions at first contact) as the start ``lead_s``
+    earlier that reaches them, found on the run's own preset. ValueError if it cannot."""
+    from controller.errors import PlantError
+    from sim_bridge.envelope import start_conditions
+
+    table = data.get("initial", {})
+    given: dict[str, Any] = {
+        k: tuple(float(x) for x in table[k]) if isinstance(table[k], list) else float(table[k])
+        for k in _IC_FIELDS
+        if k in table
+    }
+    try:
+        at_contact = InitialConditions(**given)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"initial: {exc}") from None
+    name = str(data.get("preset", "cn-10t-100t"))
+    try:
+        start = start_conditions(_loaded_preset(name, preset), at_contact, lead_s)
+    except PlantError as exc:
+        raise ValueError(f"initial: cannot start before contact: {exc}") from None
+    data["initial"] = {
+        **table,
+        **{
+            k: list(v) if isinstance(v, tuple) else v
+            for k, v in ((k, getattr(start, k)) for k in _IC_FIELDS)
+        },
+    }
+
+
+def _loaded_preset(name: str, raw: Mapping[str, Any]) -> Any:
+    """The run's preset with its overrides (the unchanged preset is loaded once)."""
+    if not raw:
+        return _base_preset(name)
+    return _base_preset(name).with_overrides(preset_values(raw, name))
+
+
+@functools.lru_cache(maxsize=8)
+def _base_preset(name: str) -> Any:
+    from sim_bridge.preset import load_preset
+
+    return load_preset(name)
 
 
 def concrete(
@@ -459,8 +544,8 @@ def _check_paths(campaign: Campaign) -> None:
             centre[d.path] = d.choices[0]
         elif d.magnitude:
             assert d.high is not None
-            centre[f"{d.path}[0]"] = d.high / math.sqrt(2.0)
-            centre[f"{d.path}[1]"] = d.high / math.sqrt(2.0)
+            for one in magnitude_components(d.path):
+                centre[one] = d.high / math.sqrt(2.0)
         else:
             if d.low is not None and d.high is not None:
                 centre[d.path] = (d.low + d.high) / 2.0

@@ -79,6 +79,17 @@ def _write(tmp: Path, runs: int = 12, sampler: str = "lhs", extra: str = "") -> 
         ('[boundary]\naxes = ["initial.closing_speed_m_s", "x"]\norigin = [0.1, 0.0]', "axes"),
         ("[window]\nend_phase = 'NOPE'", "window"),
         ("speling = 1", "speling"),
+        ('[[dispersion]]\npath = "initial.angle_deg[1,2]"\nlow = 0.0\nhigh = 3.0', "path"),
+        (
+            '[[dispersion]]\npath = "initial.angle_deg[1,7]"\nmagnitude = true\n'
+            "low = 0.0\nhigh = 3.0",
+            "angle_deg",
+        ),
+        (
+            '[[dispersion]]\npath = "initial.angle_deg[1]"\nmagnitude = true\n'
+            "low = 0.0\nhigh = 3.0",
+            "magnitude",
+        ),
     ],
 )
 def test_malformed_campaign_names_file_and_field(tmp_path: Path, extra: str, field: str) -> None:
@@ -414,8 +425,9 @@ def test_example_campaigns_load_with_the_makers_envelope(name: str) -> None:
         assert c.runs == 10_000
         assert ranges["initial.lateral_speed_m_s"] == (0.0, 0.10)
         assert ranges["initial.angle_deg[0]"] == (-5.0, 5.0)
-        assert ranges["initial.angle_deg[1]"] == ranges["initial.angle_deg[2]"] == (-3.0, 3.0)
+        assert ranges["initial.angle_deg[1,2]"] == (0.0, 3.0)  # pitch/yaw vector sum
         assert all(ranges[f"initial.rate_deg_s[{i}]"] == (-0.6, 0.6) for i in range(3))
+        assert c.at_contact  # the maker states the envelope at first contact
 
 
 def test_the_map_folds_a_signed_boundary_onto_a_magnitude_axis() -> None:
@@ -456,3 +468,63 @@ def test_the_map_folds_a_signed_boundary_onto_a_magnitude_axis() -> None:
     assert style == "k-"
     assert (xs[0], ys[0]) == (xs[-1], ys[-1])  # two signed axes: one closed curve
     assert min(ys) == pytest.approx(-0.11)
+
+
+def test_at_contact_must_be_a_boolean(tmp_path: Path) -> None:
+    path = _write(tmp_path)
+    path.write_text(
+        path.read_text().replace("keep_failures = 1", 'keep_failures = 1\nat_contact = "yes"')
+    )
+    with pytest.raises(ScenarioError) as info:
+        load_campaign(path)
+    assert "campaign.at_contact" in str(info.value)
+
+
+def _pose_at_first_contact(campaign_path: Path, inputs: dict[str, float]) -> dict[str, float]:
+    """Lateral offset (m) and pitch/yaw (deg) of the chaser when the model first reports
+    contact, in the run the campaign makes of ``inputs``."""
+    from hil.campaign.spec import concrete
+
+    c = load_campaign(campaign_path)
+    scenario, _ = concrete(c, inputs, 1)
+    result = run(scenario, "sim://")
+    cols = result.telemetry.columns()
+    first = int(np.flatnonzero(cols["true_in_contact"] > 0.5)[0])
+    return {
+        "y": float(cols["rel_pos_m_y"][first]),
+        "pitch": math.degrees(float(cols["rel_angle_rad_y"][first])),
+    }
+
+
+def test_at_contact_places_each_run_so_its_inputs_hold_at_first_contact(tmp_path: Path) -> None:
+    # the maker's envelope is stated at contact; a run that starts 0.18 m out with a
+    # 0.08 m/s lateral rate and 0.5 deg/s pitch rate has drifted well past its draw by then
+    extra = (
+        '[[dispersion]]\npath = "initial.lateral_speed_m_s"\nmagnitude = true\n'
+        "low = 0.0\nhigh = 0.1\n\n"
+        '[[dispersion]]\npath = "initial.angle_deg[1,2]"\nmagnitude = true\n'
+        "low = 0.0\nhigh = 3.0\n\n"
+        '[[dispersion]]\npath = "initial.rate_deg_s[1]"\nlow = -0.6\nhigh = 0.6'
+    )
+    inputs = {
+        "initial.closing_speed_m_s": 0.09,
+        "initial.lateral_offset_m[0]": 0.12,
+        "initial.lateral_offset_m[1]": 0.0,
+        "initial.lateral_speed_m_s[0]": 0.08,
+        "initial.lateral_speed_m_s[1]": 0.0,
+        "initial.angle_deg[1]": 2.0,
+        "initial.angle_deg[2]": 0.0,
+        "initial.rate_deg_s[1]": 0.5,
+    }
+    plain = _write(tmp_path, extra=extra)
+    placed = tmp_path / "placed.toml"
+    placed.write_text(
+        plain.read_text().replace("keep_failures = 1", "keep_failures = 1\nat_contact = true")
+    )
+    assert load_campaign(placed).at_contact
+    at = _pose_at_first_contact(placed, inputs)
+    # rel_pos y is the chaser's offset along the passive frame's y (sensor noise ~1 mm)
+    assert at["y"] == pytest.approx(0.12, abs=0.004)
+    assert at["pitch"] == pytest.approx(2.0, abs=0.1)
+    drifted = _pose_at_first_contact(plain, inputs)
+    assert abs(drifted["y"] - 0.12) > 0.02
