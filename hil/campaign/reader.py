@@ -44,6 +44,16 @@ class TableReader:
         self.used.add(key)
         return self.table[key]
 
+    def boolean(self, key: str, default: bool = False) -> bool:
+        """``true``/``false`` (TOML booleans only: 1 and "yes" are refused)."""
+        self.known.add(key)
+        if key not in self.table:
+            return default
+        value = self.raw(key)
+        if not isinstance(value, bool):
+            raise self.fail(key, f"expected true or false, got {value!r}")
+        return value
+
     def string(self, key: str, default: str | None = None, choices: tuple[str, ...] = ()) -> str:
         self.known.add(key)
         if key not in self.table:

@@ -179,12 +179,7 @@ def load_campaign(path: str | Path) -> Campaign:
     noise = c.string("noise_seed", "per_run", ("per_run", "base"))
     keep_worst = c.integer("keep_worst", 10, 0, 10_000)
     keep_failures = c.integer("keep_failures", 20, 0, 10_000)
-    at_contact = False
-    if c.has("at_contact"):
-        value = c.raw("at_contact")
-        if not isinstance(value, bool):
-            raise c.fail("at_contact", f"expected true or false, got {value!r}")
-        at_contact = value
+    at_contact = c.boolean("at_contact")
     lead_s = c.number("lead_s", 0.5, 0.05, 10.0) if c.has("lead_s") else 0.5
     c.finish()
     dispersions = _tables(r, "dispersion", _dispersion)
@@ -258,12 +253,7 @@ def _dispersion(r: _Reader) -> Dispersion:
     high = r.number("high") if r.has("high") else None
     mean = r.number("mean") if r.has("mean") else None
     std = r.number("std", None, 0.0) if r.has("std") else None
-    magnitude = False
-    if r.has("magnitude"):
-        value = r.raw("magnitude")
-        if not isinstance(value, bool):
-            raise r.fail("magnitude", f"expected true or false, got {value!r}")
-        magnitude = value
+    magnitude = r.boolean("magnitude")
     if (low is None) != (high is None):
         raise r.fail("high" if high is None else "low", "a range needs both low and high")
     if low is not None and high is not None and low > high:
