@@ -31,8 +31,9 @@ from typing import Any
 
 import numpy as np
 
-from controller.errors import DockhilError
+from controller.errors import DockhilError, HalError
 from controller.hal import Hal
+from controller.protocol.layouts import wire_command
 from controller.types import N_HOOKS, ActuatorCommand, InitialConditions, PlantFault, SensorFrame
 from hil.campaign.sampling import Inputs
 from hil.campaign.spec import Campaign, concrete
@@ -41,7 +42,8 @@ from hil.record import Outcome, RunRecord
 from hil.scenario import Scenario
 from hil.telemetry import Columns, TelemetryRecorder
 from sim_bridge import _layout as L  # noqa: N812
-from sim_bridge.backend import SimHal
+from sim_bridge.backend import SimHal, _setpoints
+from sim_bridge.plant import Plant
 from sim_bridge.preset import Preset, load_preset
 
 MEASUREMENTS = tuple(UNITS)
@@ -67,12 +69,23 @@ def _preset(name: str, overrides: tuple[tuple[str, Any], ...]) -> Preset:
 
 
 class CampaignHal(SimHal):
-    """``sim://`` with a fixed, already-validated preset, and its truth as a plain row."""
+    """``sim://`` with a fixed, already-validated preset, and its truth as a plain row.
+
+    The plant is built once a run, by the runner's ``setup`` (with the run's seed),
+    not also by the constructor (whose plant, with the URL's seed, ``setup`` replaced);
+    a HAL used without ``setup`` builds the constructor's on first use. Frames and
+    steps go straight to the plant's bound methods.
+    """
 
     def __init__(self, url: str, preset: Preset, initial: InitialConditions) -> None:
         self._fixed = preset
+        self._initial = initial
         self._row: np.ndarray | None = None
+        self._sense: Callable[[], SensorFrame] | None = None
+        self._advance: Callable[[ActuatorCommand, int], None] | None = None
+        self._deferred = True  # SimHal.__init__'s own setup only records its arguments
         super().__init__(url, initial)
+        self._deferred = False
 
     def setup(self, preset: str, seed: int, initial: InitialConditions) -> None:
         from sim_bridge.plant import Plant
@@ -81,7 +94,49 @@ class CampaignHal(SimHal):
         self._row = None
         self._preset_name = preset
         self._seed = int(seed)
-        self._plant = Plant(self._fixed, initial, self._seed, self._dt_s)
+        self._initial = initial
+        self._plant = self._sense = self._advance = None
+        if self._deferred:
+            return
+        if self._closed:
+            raise HalError("sim:// backend is closed")
+        plant = Plant(self._fixed, initial, self._seed, self._dt_s)
+        self._plant = plant
+        self._sense = plant.sense
+        self._advance = plant.advance
+
+    @property
+    def plant(self) -> Plant:
+        if self._plant is None and not self._closed:
+            self.setup(self._preset_name, self._seed, self._initial)
+        return super().plant
+
+    def read(self) -> SensorFrame:
+        sense = self._sense
+        if sense is None or self._closed:
+            return super().read()
+        return sense()
+
+    def write(self, cmd: ActuatorCommand) -> None:
+        advance = self._advance
+        if advance is None or self._closed:
+            super().write(cmd)
+            self._row = None
+            return
+        # SimHal.write, on the bound plant
+        if cmd is not self._cmd_in:
+            self._cmd_in = cmd
+            key = _setpoints(cmd)
+            if key != self._cmd_key:
+                self._cmd_key = key
+                self._cmd_wire = wire_command(cmd)
+        self._truth = None
+        self._row = None
+        advance(self._cmd_wire, self._substeps)
+
+    def write_from_wire(self, cmd: ActuatorCommand) -> None:
+        super().write_from_wire(cmd)
+        self._row = None
 
     def truth_row(self) -> np.ndarray:
         """The plant's truth vector at the current step, shape (1, NT) in the layout's
@@ -92,17 +147,13 @@ class CampaignHal(SimHal):
             row = self._row = self.plant.batch.truth_array()
         return row
 
-    def write(self, cmd: ActuatorCommand) -> None:
-        super().write(cmd)
-        self._row = None
-
-    def write_from_wire(self, cmd: ActuatorCommand) -> None:
-        super().write_from_wire(cmd)
-        self._row = None
-
     def inject(self, fault: PlantFault, active: bool = True) -> None:
         self.truth_row()  # this step's truth is the one before the fault
         super().inject(fault, active)
+
+    def close(self) -> None:
+        super().close()
+        self._sense = self._advance = None
 
 
 _FRAME_COLUMNS = (
