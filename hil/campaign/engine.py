@@ -57,13 +57,15 @@ LOCAL_CLUSTER_CONFIG: dict[str, Any] = {
 }
 """Dask settings of the LocalCluster a campaign starts (not of a ``--scheduler``'s workers).
 
-Each is a thread waking up in every worker (and the scheduler) to watch it,
-taking the GIL from the run: the statistical profiler samples the running
-task's stack every 10 ms, the event-loop tick runs every 20 ms, the GIL
-monitor (with ``gilknocker`` installed) every 1 ms. A worker's CPU per run
-was 20-25 % above the same runs in one process with them on, and equal with
-them off; the driver's own CPU per run fell from about 4.5 to 1.5 ms. The
-dashboard keeps every page but the profiler's."""
+Each is a watcher waking up in every worker (and in the scheduler, which runs in
+the driver) and taking the GIL: the statistical profiler samples the running
+task's stack every 10 ms, the event-loop tick runs every 20 ms, the GIL monitor
+(with ``gilknocker`` installed) every 1 ms. Without them the driver's CPU per run
+fell from 2.5-4.7 ms to 1.5-1.8 ms (``benchmarks/campaign_cluster_cpu.py``), CPU
+that the workers of a machine with as many cores want; on a worker's own CPU
+per run their effect was within the noise of this shared machine. The dashboard
+keeps every page but the profiler's."""
+
 
 STATE = "campaign-state.json"
 """Which campaign a directory holds (its digest): resume continues only the same one."""
