@@ -14,9 +14,16 @@ contact (compression) has negative speed; hook motor voltage > 0 closes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 from controller.config import ControllerConfig
+from controller.protocol.fields import fast_constructor
 from controller.types import ActuatorCommand, SensorFrame
+
+_command = cast("type[ActuatorCommand]", fast_constructor(ActuatorCommand))
+"""``ActuatorCommand(...)`` for the laws, which make one every cycle: the same object, built
+without the frozen ``__init__``'s per-field ``object.__setattr__`` (typed as the class, so
+the keywords are checked against its fields)."""
 
 SET_NAMES = ("A", "B")
 
@@ -147,7 +154,7 @@ def hold_command(seq: int, latch_arm: bool = False) -> ActuatorCommand:
     ``latch_arm`` keeps armed latches armed through a short hold: disarming
     them is not safer, and it would spoil a capture in progress.
     """
-    return ActuatorCommand(seq=seq, latch_arm=latch_arm)
+    return _command(seq=seq, latch_arm=latch_arm)
 
 
 def contact_command(seq: int, cfg: ControllerConfig, reported: bool = False) -> ActuatorCommand:
@@ -156,7 +163,7 @@ def contact_command(seq: int, cfg: ControllerConfig, reported: bool = False) -> 
     ``reported`` raises the contact discrete to the chaser's GNC, which then
     pushes after its delay (DOMAIN 2a): from CONTACT until every pair holds.
     """
-    return ActuatorCommand(
+    return _command(
         seq=seq,
         damper_n_s_m=cfg.damper_contact_n_s_m,
         brake_slip_n=cfg.brake_contact_n,
@@ -181,7 +188,7 @@ def buffering_command(
     """
     if pairs_captured(frame.latch_captured, cfg.latch_pair_needs_both) < 3:
         return contact_command(seq, cfg, reported)
-    return ActuatorCommand(
+    return _command(
         seq=seq,
         damper_n_s_m=damper_coefficient(frame.ring_speed_m_s, cfg),
         brake_slip_n=brake_slip_force(frame, cfg),
@@ -213,7 +220,7 @@ def centring_dissipates(frame: SensorFrame, cfg: ControllerConfig) -> bool:
 
 def correction_command(seq: int, cfg: ControllerConfig, centring: bool = True) -> ActuatorCommand:
     """Correction: the ring drive centres the ring laterally and in tilt."""
-    return ActuatorCommand(
+    return _command(
         seq=seq,
         damper_n_s_m=cfg.correction_damper_n_s_m,
         brake_slip_n=cfg.correction_brake_n,
@@ -244,7 +251,7 @@ def retraction_speed(ring_extension_m: float, cfg: ControllerConfig) -> float:
 
 def retraction_command(seq: int, ring_speed_m_s: float, cfg: ControllerConfig) -> ActuatorCommand:
     """Retraction: drive the ring in, centring on, latches held."""
-    return ActuatorCommand(
+    return _command(
         seq=seq,
         damper_n_s_m=cfg.retraction_damper_n_s_m,
         brake_slip_n=cfg.retraction_brake_n,
@@ -368,7 +375,7 @@ def locking_command(
     seq: int, hook_v: tuple[float, float], cfg: ControllerConfig
 ) -> ActuatorCommand:
     """Locking: hook motors driven, ring held retracted by the brake, latches held."""
-    return ActuatorCommand(
+    return _command(
         seq=seq,
         damper_n_s_m=cfg.retraction_damper_n_s_m,
         brake_slip_n=cfg.brake_slip_max_n,

@@ -405,6 +405,11 @@ class DockingController:
         """Frame monitor state (counters: seq_gaps, bad_frames)."""
         return self._model.mon
 
+    @property
+    def has_events(self) -> bool:
+        """Whether :meth:`drain_events` has anything to give (most cycles it has not)."""
+        return bool(self._model.events)
+
     def drain_events(self) -> list[Event]:
         """Events since the last drain, oldest first."""
         out = self._model.events

@@ -132,6 +132,12 @@ class ControlLoop:
         clock_ns: Callable[[], int] = time.monotonic_ns,
     ) -> None:
         self.hal = FaultyHal(hal, rng if rng is not None else np.random.default_rng(0))
+        commands = scenario.commands if scenario else ()
+        faults = scenario.faults if scenario else ()
+        self._io: Hal = self.hal if faults else hal
+        """What the cycle reads from and writes to: the fault wrapper, or the HAL itself in a
+        run without faults (nothing ever activates one there, so the wrapper would only pass
+        every call through)."""
         self.limits = limits
         self.cycles = 0
         self._clock_ns = clock_ns
@@ -146,6 +152,8 @@ class ControlLoop:
         self.controller = controller
         self.scenario = scenario
         self.telemetry = telemetry
+        self._record = None if telemetry is None else telemetry.cycle_recorder(hal)
+        """The recorder's per-cycle call (``frame, phase, cmd``), bound to the HAL's truth."""
         self.progress = progress
         self.events: list[Event] = []
         self.phases: list[dict[str, Any]] = []
@@ -164,8 +172,6 @@ class ControlLoop:
         self._arrival: ArrivalStamps | None = hal if isinstance(hal, ArrivalStamps) else None
         self._device_events: DeviceEvents | None = hal if isinstance(hal, DeviceEvents) else None
         self._phase_report: PhaseReport | None = hal if isinstance(hal, PhaseReport) else None
-        commands = scenario.commands if scenario else ()
-        faults = scenario.faults if scenario else ()
         self._commands: list[Command] = [c for c in commands if c.at_phase is None]
         self._commands_by_phase = [c for c in commands if c.at_phase is not None]
         timed = sorted((f for f in faults if f.at_phase is None), key=lambda f: f.t_s)
@@ -185,9 +191,11 @@ class ControlLoop:
         that the controller will be stepped on next.
         """
         if not self._peeked:
-            self.frame = self.hal.read()
-            self._check_clock(self.hal.source_t_s)
-            self.t_s = self.hal.source_t_s
+            io = self._io
+            self.frame = frame = io.read()
+            t = frame.t_s if io is not self.hal else self.hal.source_t_s
+            self._check_clock(t)
+            self.t_s = t
             self._peeked = True
         assert self.frame is not None
         return self.frame
@@ -260,10 +268,11 @@ class ControlLoop:
             self.interlock_violations += len(bad)
             for name in bad:
                 self.events.append({"t_s": t, "kind": "interlock_violation", "detail": name})
-        self.drain_events()
-        if self.telemetry is not None:
-            self.telemetry.record(frame, self.hal.truth(), phase, cmd)
-        self.hal.write(cmd)
+        if ctl.has_events:
+            self.drain_events()
+        if self._record is not None:
+            self._record(frame, phase, cmd)
+        self._io.write(cmd)
         if self.first_cycle_ns is None:
             self.first_cycle_ns = time.perf_counter_ns()
         if self.progress is not None and t >= self._next_progress:

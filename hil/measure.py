@@ -50,7 +50,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from controller.types import N_HOOK_SETS, hooks_of_set
+from controller.types import N_HOOK_SETS, N_HOOKS, hooks_of_set
 from hil.telemetry import Columns
 
 UNITS: dict[str, str] = {
@@ -67,6 +67,29 @@ UNITS: dict[str, str] = {
     "contact_to_hard_lock_s": "s",
     "separation_speed_m_s": "m/s",
 }
+
+
+READS: tuple[str, ...] = (
+    "t_s",
+    "rel_vel_m_s_x",
+    "rel_vel_m_s_y",
+    "rel_vel_m_s_z",
+    "axial_load_n",
+    "lateral_load_n",
+    "true_axial_load_n",
+    "true_lateral_load_n",
+    "energy_kinetic_j",
+    "energy_kinetic_common_j",
+    "energy_stored_j",
+    "energy_dissipated_j",
+    "energy_dissipated_other_j",
+    "energy_actuator_work_j",
+    "true_in_contact",
+    *(f"hook_pos_{k}" for k in range(N_HOOKS)),
+    *(f"hook_load_n_{k}" for k in range(N_HOOKS)),
+)
+"""Every telemetry column :func:`compute` reads (a campaign records only these; a test
+holds :func:`compute` to them)."""
 
 
 def first_entry(phases: Sequence[tuple[str, float]], name: str) -> float | None:

@@ -80,6 +80,7 @@ def run(
     telemetry_path: Path | None = None,
     live: LiveView | None = None,
     provenance_fields: bool = True,
+    recorder: TelemetryRecorder | None = None,
 ) -> RunResult:
     """Run ``scenario`` in lockstep and return its record and telemetry.
 
@@ -93,6 +94,10 @@ def run(
     ``provenance_fields=False`` leaves the host, the git commit and the file
     digests out of the record (None): a campaign's rows never read them, and
     the two ``git`` processes were a campaign run's largest fixed cost.
+    ``recorder`` records the telemetry instead of a new in-memory
+    :class:`~hil.telemetry.TelemetryRecorder` (a campaign's, of the measured
+    columns only); it is closed with the run, and ``telemetry_path`` and
+    ``live`` do not apply.
     """
     seed = scenario.seed if seed is None else seed
     url = with_period(hal_url, scenario.period_s)
@@ -106,12 +111,15 @@ def run(
         preset_sha256 = provenance.preset_sha256(scenario.preset)
     # before the HAL: a device confirmed ACTIVE wants set-points within its 100 ms
     # watchdog, and starting the telemetry writer (pyarrow) takes a good part of that
-    metadata = {"dockhil.scenario": scenario_json(scenario, seed)}
-    if live is None:
+    if recorder is not None:
+        telemetry = recorder
+    elif live is None:
+        metadata = {"dockhil.scenario": scenario_json(scenario, seed)}
         telemetry = TelemetryRecorder(telemetry_path, metadata=metadata)
     else:
         from hil.live import LiveTelemetry
 
+        metadata = {"dockhil.scenario": scenario_json(scenario, seed)}
         telemetry = LiveTelemetry(live, telemetry_path, metadata=metadata)
     try:
         if hal is None:

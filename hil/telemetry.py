@@ -20,13 +20,14 @@ import math
 import queue
 import struct
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from controller.hal import Hal
 from controller.types import N_HOOKS, N_LATCHES, ActuatorCommand, SensorFrame, Truth
 
 _XYZ = ("x", "y", "z")
@@ -258,6 +259,18 @@ class TelemetryRecorder:
         self._phases.append(phase)
         if self._writer is not None and len(self._phases) >= self._next_flush:
             self._flush()
+
+    def cycle_recorder(self, hal: Hal) -> Callable[[SensorFrame, str, ActuatorCommand], None]:
+        """The loop's per-cycle call, ``(frame, phase, cmd)``: :meth:`record` with the
+        truth ``hal`` reports for the cycle (the HAL itself, not a fault wrapper: faults
+        change what the controller sees, never the model's truth)."""
+        record = self.record
+        truth = hal.truth
+
+        def cycle(frame: SensorFrame, phase: str, cmd: ActuatorCommand) -> None:
+            record(frame, truth(), phase, cmd)
+
+        return cycle
 
     def columns(self) -> Columns:
         """Name -> column (float64 arrays; ``phase`` as a list of strings).

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from dataclasses import fields
+from dataclasses import MISSING, fields
 from itertools import repeat
 from typing import Any, TypeVar
 
@@ -120,3 +120,27 @@ def _twin_builder(cls: type[_T], names: tuple[str, ...]) -> Callable[[tuple[Any,
     except TypeError:  # pragma: no cover - layouts Python will not swap
         return None
     return build
+
+
+def fast_constructor(cls: type[_T]) -> Callable[..., _T]:
+    """A function called like ``cls``'s constructor (same parameters, same defaults) that
+    builds through :func:`fast_builder`: about a fifth of the frozen ``__init__``'s cost
+    for an :class:`~controller.types.ActuatorCommand`, which the control laws make
+    every cycle. Only for a dataclass whose defaults are plain values (no
+    ``default_factory``) and that has no ``__post_init__``; otherwise ``cls`` itself.
+    """
+    build = fast_builder(cls)
+    fs = fields(cls)  # type: ignore[arg-type]
+    if hasattr(cls, "__post_init__") or any(f.default is MISSING or not f.init for f in fs):
+        return cls
+    names = [f.name for f in fs]
+    scope: dict[str, Any] = {"_build": build}
+    params = []
+    for i, f in enumerate(fs):
+        scope[f"_d{i}"] = f.default
+        params.append(f"{f.name}=_d{i}")
+    source = f"def make({', '.join(params)}):\n    return _build(({', '.join(names)},))\n"
+    exec(source, scope)  # generated from the field names, as dataclasses does
+    make: Callable[..., _T] = scope["make"]
+    make.__doc__ = f"Make a :class:`{cls.__name__}` (as its constructor does, faster)."
+    return make

@@ -11,7 +11,12 @@ do not need:
   none of it, and ``git`` was started twice a run;
 * the telemetry stays in memory and is dropped after the measurements,
   unless the run is kept (failures and the worst N are re-run with it, which
-  is bit-identical and costs a handful of runs).
+  is bit-identical and costs a handful of runs);
+* and it holds only the columns the measurements read
+  (:class:`MeasuredTelemetry`): per cycle the frame's few measured values in
+  one ``struct`` call and the plant's truth vector as it is (no ``Truth``
+  object); the truth columns are made from those vectors once, over arrays,
+  with the same arithmetic the ``Truth`` object does per cycle.
 """
 
 from __future__ import annotations
@@ -19,18 +24,26 @@ from __future__ import annotations
 import functools
 import io
 import math
-from collections.abc import Sequence
+import struct
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from controller.errors import DockhilError
-from controller.types import InitialConditions
+import numpy as np
+
+from controller.errors import DockhilError, HalError
+from controller.hal import Hal
+from controller.protocol.layouts import wire_command
+from controller.types import N_HOOKS, ActuatorCommand, InitialConditions, PlantFault, SensorFrame
 from hil.campaign.sampling import Inputs
 from hil.campaign.spec import Campaign, concrete
-from hil.measure import UNITS
+from hil.measure import READS, UNITS
 from hil.record import Outcome, RunRecord
 from hil.scenario import Scenario
-from sim_bridge.backend import SimHal
+from hil.telemetry import Columns, TelemetryRecorder
+from sim_bridge import _layout as L  # noqa: N812
+from sim_bridge.backend import SimHal, _setpoints
+from sim_bridge.plant import Plant
 from sim_bridge.preset import Preset, load_preset
 
 MEASUREMENTS = tuple(UNITS)
@@ -56,19 +69,183 @@ def _preset(name: str, overrides: tuple[tuple[str, Any], ...]) -> Preset:
 
 
 class CampaignHal(SimHal):
-    """``sim://`` with a fixed, already-validated preset."""
+    """``sim://`` with a fixed, already-validated preset, and its truth as a plain row.
+
+    The plant is built once a run, by the runner's ``setup`` (with the run's seed),
+    not also by the constructor (whose plant, with the URL's seed, ``setup`` replaced);
+    a HAL used without ``setup`` builds the constructor's on first use. Frames and
+    steps go straight to the plant's bound methods.
+    """
 
     def __init__(self, url: str, preset: Preset, initial: InitialConditions) -> None:
         self._fixed = preset
+        self._initial = initial
+        self._row: np.ndarray | None = None
+        self._sense: Callable[[], SensorFrame] | None = None
+        self._advance: Callable[[ActuatorCommand, int], None] | None = None
+        self._deferred = True  # SimHal.__init__'s own setup only records its arguments
         super().__init__(url, initial)
+        self._deferred = False
 
     def setup(self, preset: str, seed: int, initial: InitialConditions) -> None:
         from sim_bridge.plant import Plant
 
         self._truth = None
+        self._row = None
         self._preset_name = preset
         self._seed = int(seed)
-        self._plant = Plant(self._fixed, initial, self._seed, self._dt_s)
+        self._initial = initial
+        self._plant = self._sense = self._advance = None
+        if self._deferred:
+            return
+        if self._closed:
+            raise HalError("sim:// backend is closed")
+        plant = Plant(self._fixed, initial, self._seed, self._dt_s)
+        self._plant = plant
+        self._sense = plant.sense
+        self._advance = plant.advance
+
+    @property
+    def plant(self) -> Plant:
+        if self._plant is None and not self._closed:
+            self.setup(self._preset_name, self._seed, self._initial)
+        return super().plant
+
+    def read(self) -> SensorFrame:
+        sense = self._sense
+        if sense is None or self._closed:
+            return super().read()
+        return sense()
+
+    def write(self, cmd: ActuatorCommand) -> None:
+        advance = self._advance
+        if advance is None or self._closed:
+            super().write(cmd)
+            self._row = None
+            return
+        # SimHal.write, on the bound plant
+        if cmd is not self._cmd_in:
+            self._cmd_in = cmd
+            key = _setpoints(cmd)
+            if key != self._cmd_key:
+                self._cmd_key = key
+                self._cmd_wire = wire_command(cmd)
+        self._truth = None
+        self._row = None
+        advance(self._cmd_wire, self._substeps)
+
+    def write_from_wire(self, cmd: ActuatorCommand) -> None:
+        super().write_from_wire(cmd)
+        self._row = None
+
+    def truth_row(self) -> np.ndarray:
+        """The plant's truth vector at the current step, shape (1, NT) in the layout's
+        ``T_*`` order: the numbers :meth:`truth` reports, before any injection of this step
+        (as :meth:`truth`), without building a ``Truth``."""
+        row = self._row
+        if row is None:
+            row = self._row = self.plant.batch.truth_array()
+        return row
+
+    def inject(self, fault: PlantFault, active: bool = True) -> None:
+        self.truth_row()  # this step's truth is the one before the fault
+        super().inject(fault, active)
+
+    def close(self) -> None:
+        super().close()
+        self._sense = self._advance = None
+
+
+_FRAME_COLUMNS = (
+    "t_s",
+    "rel_vel_m_s_x",
+    "rel_vel_m_s_y",
+    "rel_vel_m_s_z",
+    "axial_load_n",
+    "lateral_load_n",
+    *(f"hook_pos_{k}" for k in range(N_HOOKS)),
+    *(f"hook_load_n_{k}" for k in range(N_HOOKS)),
+)
+"""The telemetry columns the measurements read from the frame, in packing order."""
+_pack_frame = struct.Struct(f"@{len(_FRAME_COLUMNS)}d").pack
+
+
+class MeasuredTelemetry(TelemetryRecorder):
+    """A campaign run's telemetry: only the columns :func:`hil.measure.compute` reads
+    (:data:`hil.measure.READS`), in memory, equal to the full recorder's.
+
+    Per cycle: the frame's measured values packed in one ``struct`` call, and
+    the truth as ``hal``'s raw vector (:meth:`CampaignHal.truth_row`, appended as
+    bytes). :meth:`columns` reads both as tables and derives the truth columns
+    over arrays the way ``Truth`` and :meth:`TelemetryRecorder.record` do per cycle
+    (the dissipation as damper + brake + contact, in that order; contact as
+    ``> 0.5``), so every value is the one the full recorder keeps. No phase column
+    (the measurements take the phase timeline from the record).
+    """
+
+    TRUTH_COLUMNS = (
+        "energy_kinetic_j",
+        "energy_stored_j",
+        "energy_dissipated_j",
+        "energy_actuator_work_j",
+        "true_axial_load_n",
+        "true_lateral_load_n",
+        "energy_dissipated_other_j",
+        "true_in_contact",
+        "energy_kinetic_common_j",
+    )
+    """The truth columns :meth:`columns` derives from the truth vectors."""
+
+    def __init__(self, hal: CampaignHal) -> None:
+        super().__init__()
+        self._hal = hal
+        self._frames = bytearray()
+        self._truths = bytearray()
+        self._n = 0
+
+    def __len__(self) -> int:
+        return self._n
+
+    def record(self, frame: SensorFrame, truth: object, phase: str, cmd: ActuatorCommand) -> None:
+        """One cycle; ``truth`` is not read (the row comes from the HAL), nor ``phase``."""
+        row = self._hal.truth_row()
+        self._frames += _pack_frame(
+            frame.t_s,
+            *frame.rel_vel_m_s,
+            frame.axial_load_n,
+            frame.lateral_load_n,
+            *frame.hook_pos,
+            *frame.hook_load_n,
+        )
+        self._truths += row.data
+        self._n += 1
+
+    def cycle_recorder(self, hal: Hal) -> Callable[[SensorFrame, str, ActuatorCommand], None]:
+        record = self.record
+
+        def cycle(frame: SensorFrame, phase: str, cmd: ActuatorCommand) -> None:
+            record(frame, None, phase, cmd)
+
+        return cycle
+
+    def columns(self) -> Columns:
+        frames = np.frombuffer(bytes(self._frames)).reshape(-1, len(_FRAME_COLUMNS))
+        t = np.frombuffer(bytes(self._truths)).reshape(-1, L.NT)
+        out: dict[str, Any] = {name: frames[:, i] for i, name in enumerate(_FRAME_COLUMNS)}
+        out["energy_kinetic_j"] = t[:, L.T_KE]
+        out["energy_stored_j"] = t[:, L.T_STORED]
+        out["energy_dissipated_j"] = t[:, L.T_D_DAMP] + t[:, L.T_D_BRAKE] + t[:, L.T_D_CONTACT]
+        out["energy_actuator_work_j"] = t[:, L.T_W_ACT]
+        out["true_axial_load_n"] = t[:, L.T_AX]
+        out["true_lateral_load_n"] = t[:, L.T_LAT]
+        out["energy_dissipated_other_j"] = t[:, L.T_D_OTHER]
+        out["true_in_contact"] = np.where(t[:, L.T_IN_CONTACT] > 0.5, 1.0, 0.0)
+        out["energy_kinetic_common_j"] = t[:, L.T_KE_COMMON]
+        return out
+
+
+if set(READS) != {*_FRAME_COLUMNS, *MeasuredTelemetry.TRUTH_COLUMNS}:  # pragma: no cover
+    raise ImportError("hil.measure.READS changed: update MeasuredTelemetry")
 
 
 def prepare(campaign: Campaign, spec: RunSpec) -> tuple[Scenario, CampaignHal]:
@@ -86,7 +263,8 @@ def execute(campaign: Campaign, spec: RunSpec, telemetry: bool = False) -> dict[
 
     try:
         scenario, hal = prepare(campaign, spec)
-        result = run(scenario, hal=hal, provenance_fields=False)
+        recorder = None if telemetry else MeasuredTelemetry(hal)
+        result = run(scenario, hal=hal, provenance_fields=False, recorder=recorder)
     except (DockhilError, ValueError) as exc:
         record = RunRecord(campaign.name, "sim://", spec.seed, error=str(exc))
         return row(campaign, spec, record)

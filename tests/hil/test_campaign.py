@@ -7,6 +7,7 @@ and resumes without re-running them; a replayed run equals its row.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Iterator
@@ -24,7 +25,7 @@ from hil.campaign.sampling import run_seed, sample, unit_points
 from hil.campaign.spec import load_campaign
 from hil.cli import main
 from hil.runner import run
-from hil.scenario import load_scenario
+from hil.scenario import Fault, load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = ROOT / "campaigns" / "envelope-base.toml"
@@ -528,3 +529,56 @@ def test_at_contact_places_each_run_so_its_inputs_hold_at_first_contact(tmp_path
     assert at["pitch"] == pytest.approx(2.0, abs=0.1)
     drifted = _pose_at_first_contact(plain, inputs)
     assert abs(drifted["y"] - 0.12) > 0.02
+
+
+def test_the_campaign_recorder_keeps_what_the_measurements_read() -> None:
+    """The campaign's recorder (measured columns only, truth as raw vectors) holds every
+    column :func:`hil.measure.compute` reads, equal to the full recorder's, and compute
+    reads nothing else; with a sensor fault and a physical one injected mid-run."""
+    from collections.abc import Mapping
+
+    from hil import measure
+    from hil.campaign.execute import MeasuredTelemetry, prepare
+
+    c = load_campaign(ROOT / "campaigns" / "maker-envelope.toml")
+    spec = RunSpec(0, 1, {"initial.closing_speed_m_s": 0.12})
+    scenario, _ = prepare(c, spec)
+    scenario = dataclasses.replace(
+        scenario,
+        faults=(
+            Fault(kind="sensor_bias", t_s=0.5, field="axial_load_n", value=80.0, duration_s=1.0),
+            Fault(kind="damper_weak", t_s=2.0, value=0.5),
+        ),
+    )
+    full = run(scenario, hal=prepare(c, spec)[1], provenance_fields=False)
+    hal = prepare(c, spec)[1]
+    lean = run(scenario, hal=hal, provenance_fields=False, recorder=MeasuredTelemetry(hal))
+    a, b = full.telemetry.columns(), lean.telemetry.columns()
+    assert set(b) == set(measure.READS)
+    for name in measure.READS:
+        assert np.array_equal(a[name], b[name], equal_nan=True), name
+    assert [e["kind"] for e in lean.record.events if "fault" in e["kind"]] == [
+        "fault_injected",
+        "fault_cleared",
+        "fault_injected",
+    ]
+
+    class Only(Mapping[str, Any]):
+        def __init__(self, cols: Mapping[str, Any]) -> None:
+            self.cols = cols
+
+        def __getitem__(self, name: str) -> Any:
+            assert name in measure.READS, f"compute read {name}, not in READS"
+            return self.cols[name]
+
+        def __iter__(self) -> Iterator[str]:
+            return iter(measure.READS)
+
+        def __len__(self) -> int:
+            return len(measure.READS)
+
+    phases = [(p["phase"], p["t_s"]) for p in full.record.phases]
+    assert measure.compute(Only(a), phases) == measure.compute(a, phases)
+    assert [m.value for m in lean.record.measurements] == [
+        m.value for m in full.record.measurements
+    ]
