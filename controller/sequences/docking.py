@@ -65,11 +65,12 @@ class Ready(Procedure):
             self.armed_t_s = None
             cmd = ActuatorCommand(seq=c.seq, latch_release=True)
         elif not f.ring_ready_stop:
+            # latches stay disarmed until ARMED: after a partial capture the rings may
+            # still touch, and armed latches would catch again the cycle after RELEASE
+            # (RELEASE <-> EXTEND at the control rate); extending pushes the chaser off
             c.set_sub("EXTEND")
             self.armed_t_s = None
-            cmd = ActuatorCommand(
-                seq=c.seq, ring_speed_m_s=cfg.ring_extend_speed_m_s, latch_arm=True
-            )
+            cmd = ActuatorCommand(seq=c.seq, ring_speed_m_s=cfg.ring_extend_speed_m_s)
         else:
             c.set_sub("ARMED")
             if self.armed_t_s is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from dataclasses import replace
 
@@ -216,3 +217,26 @@ def test_every_phase_command_pair_moves_or_is_rejected(phase: Phase, command: st
         events = [e for e in ctl.drain_events() if e.kind == "command_rejected"]
         assert events
         assert command in events[0].detail
+
+
+def test_ready_does_not_rearm_latches_that_would_catch_again_while_extending() -> None:
+    # After a partial capture the retry releases the latches with the rings still
+    # touching; a latch armed there catches again the next cycle. Fed by a plant in
+    # which an armed latch always catches, READY must not flip RELEASE <-> EXTEND at
+    # the control rate (it did, every 10 ms, in campaign run 3986 of the maker envelope).
+    from ctl_frames import Driver
+
+    ctl = DockingController()
+    drv = Driver(ctl, 0.01)
+    drv.base = {"ring_extension": 0.25, "ring_ready_stop": False}
+    assert ctl.command("dock", 0.0).accepted
+    caught = (True, True, False, False, True, True)
+    phases_seen = []
+    for _ in range(100):
+        cmd = drv.tick(latch_captured=caught)
+        phases_seen.append(ctl.phase)
+        armed = cmd.latch_arm and not cmd.latch_release
+        caught = (True,) * 6 if armed else (False,) * 6
+    changes = sum(a != b for a, b in itertools.pairwise(phases_seen))
+    assert phases_seen[-1] == "READY.EXTEND"
+    assert changes <= 2, phases_seen[:12]
