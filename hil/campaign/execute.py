@@ -21,7 +21,6 @@ do not need:
 
 from __future__ import annotations
 
-import functools
 import io
 import math
 import struct
@@ -36,7 +35,7 @@ from controller.hal import Hal
 from controller.protocol.layouts import wire_command
 from controller.types import N_HOOKS, ActuatorCommand, InitialConditions, PlantFault, SensorFrame
 from hil.campaign.sampling import Inputs
-from hil.campaign.spec import Campaign, concrete
+from hil.campaign.spec import Campaign, concrete, run_preset
 from hil.measure import READS, UNITS
 from hil.record import Outcome, RunRecord
 from hil.scenario import Scenario
@@ -44,7 +43,7 @@ from hil.telemetry import Columns, TelemetryRecorder
 from sim_bridge import _layout as L  # noqa: N812
 from sim_bridge.backend import SimHal, _setpoints
 from sim_bridge.plant import Plant
-from sim_bridge.preset import Preset, load_preset
+from sim_bridge.preset import Preset
 
 MEASUREMENTS = tuple(UNITS)
 """The measurement columns of every row (``m:<name>``; NaN where the run never got there)."""
@@ -60,12 +59,6 @@ class RunSpec:
     run_id: int
     seed: int
     inputs: Inputs
-
-
-@functools.lru_cache(maxsize=64)
-def _preset(name: str, overrides: tuple[tuple[str, Any], ...]) -> Preset:
-    base = load_preset(name)
-    return base.with_overrides(dict(overrides)) if overrides else base
 
 
 class CampaignHal(SimHal):
@@ -251,7 +244,7 @@ if set(READS) != {*_FRAME_COLUMNS, *MeasuredTelemetry.TRUTH_COLUMNS}:  # pragma:
 def prepare(campaign: Campaign, spec: RunSpec) -> tuple[Scenario, CampaignHal]:
     """The concrete scenario of a run and the backend to run it on."""
     scenario, overrides = concrete(campaign, spec.inputs, spec.seed)
-    preset = _preset(scenario.preset, tuple(sorted(overrides.items())))
+    preset: Preset = run_preset(scenario.preset, tuple(sorted(overrides.items())))
     url = f"sim://?period={scenario.period_s!r}"
     return scenario, CampaignHal(url, preset, scenario.initial)
 

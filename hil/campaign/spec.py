@@ -468,7 +468,8 @@ def _start_before_contact(data: dict[str, Any], preset: Mapping[str, Any], lead_
         raise ValueError(f"initial: {exc}") from None
     name = str(data.get("preset", "cn-10t-100t"))
     try:
-        start = start_conditions(_loaded_preset(name, preset), at_contact, lead_s)
+        overrides = tuple(sorted(preset_values(preset, name).items()))
+        start = start_conditions(run_preset(name, overrides), at_contact, lead_s)
     except PlantError as exc:
         raise ValueError(f"initial: cannot start before contact: {exc}") from None
     data["initial"] = {
@@ -480,18 +481,14 @@ def _start_before_contact(data: dict[str, Any], preset: Mapping[str, Any], lead_
     }
 
 
-def _loaded_preset(name: str, raw: Mapping[str, Any]) -> Any:
-    """The run's preset with its overrides (the unchanged preset is loaded once)."""
-    if not raw:
-        return _base_preset(name)
-    return _base_preset(name).with_overrides(preset_values(raw, name))
-
-
-@functools.lru_cache(maxsize=8)
-def _base_preset(name: str) -> Any:
+@functools.lru_cache(maxsize=64)
+def run_preset(name: str, overrides: tuple[tuple[str, Any], ...]) -> Any:
+    """A run's preset with its (validated, sorted) overrides, read and checked once per
+    process for each distinct set: placing a run and running it use the same one."""
     from sim_bridge.preset import load_preset
 
-    return load_preset(name)
+    base = load_preset(name)
+    return base.with_overrides(dict(overrides)) if overrides else base
 
 
 def concrete(
