@@ -24,7 +24,14 @@ No range is wider than what the wire can carry: every configured range is
 narrowed to just inside the housekeeping channel's full scale
 (:func:`wire_range`), so a channel *pegged* at full scale (a saturated or
 shorted sensor, or a real value beyond the wire's reach) is out of range: bad
-data, held on, and SAFE when it persists, never a plausible reading.
+data, held on, and SAFE when it persists, never a plausible reading. One
+exception: the axial gap ``rel_pos_m[0]`` at or above its positive full scale
+reads "at least this far" (3.28 m on the wire), a real state of the approach
+(a chaser starting further out, or backing off after a NOCAP retry), not a
+failed sensor; with it the lateral offsets may be out of the sensor's field
+too, and only the configured range bounds all three. No docking
+decision reads the gap (contact is load, ring deflection, alignment and
+latches), so a gap stuck there cannot drive anything.
 
 The checks are chained comparisons on unpacked values (``lo <= x <= hi`` is
 false for NaN and for infinities outside finite limits), the cheapest form on
@@ -74,6 +81,7 @@ def make_plausibility_check(cfg: ControllerConfig) -> Callable[[SensorFrame], st
     # one line per channel, alike by design: each limit becomes a closure constant
     v_lo, v_hi = wire_range(cfg.range_bus_voltage_v, "bus_voltage_v")
     p_lo, p_hi = wire_range(cfg.range_rel_pos_m, "rel_pos_m")
+    far_lo, far_hi = cfg.range_rel_pos_m
     vel_lo, vel_hi = wire_range(cfg.range_rel_vel_m_s, "rel_vel_m_s")
     ang_lo, ang_hi = wire_range(cfg.range_rel_angle_rad, "rel_angle_rad")
     rate_lo, rate_hi = wire_range(cfg.range_rel_rate_rad_s, "rel_rate_rad_s")
@@ -95,7 +103,9 @@ def make_plausibility_check(cfg: ControllerConfig) -> Callable[[SensorFrame], st
         if not v_lo <= frame.bus_voltage_v <= v_hi:
             return "bus_voltage_v"
         a, b, c = frame.rel_pos_m
-        if not (p_lo <= a <= p_hi and p_lo <= b <= p_hi and p_lo <= c <= p_hi):
+        if not (p_lo <= a <= p_hi and p_lo <= b <= p_hi and p_lo <= c <= p_hi) and not (
+            p_hi < a <= far_hi and far_lo <= b <= far_hi and far_lo <= c <= far_hi
+        ):
             return "rel_pos_m"
         a, b, c = frame.rel_vel_m_s
         if not (vel_lo <= a <= vel_hi and vel_lo <= b <= vel_hi and vel_lo <= c <= vel_hi):

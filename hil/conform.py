@@ -674,6 +674,11 @@ def _c_events(d: Device) -> str | None:
     return None
 
 
+def _mode_changes(log: list[Seen]) -> list[m.EventReport]:
+    """MODE_CHANGE events to SAFE (index 1) in ``log``."""
+    return [e for e in _events(log) if e.event_id == m.EventId.MODE_CHANGE and e.index == 1]
+
+
 def _c_sim_setup(d: Device) -> str | None:
     if not d.simulated:
         return "not a simulated device"
@@ -682,13 +687,14 @@ def _c_sim_setup(d: Device) -> str | None:
     s = d.send(m.SimSetup("cn-10t-100t", 3, InitialConditions()))
     v = d.verification(s, (m.ST_VERIF_COMPLETE_OK, m.ST_VERIF_ACCEPT_FAIL))
     _expect(v is not None and v.subtype == m.ST_VERIF_COMPLETE_OK, f"SimSetup: {v}")
-    d.pump(0.05)
+    # wait for the frames themselves: a fixed window flaked on a loaded host
+    if not d.messages(since, m.Housekeeping):
+        d.wait_for(lambda p: isinstance(p.msg, m.Housekeeping))
+    if not _mode_changes(d.log[since:]):
+        d.wait_for(lambda p: bool(_mode_changes([Seen(0.0, p)])))
     first = [h.frame.t_s for h in d.messages(since, m.Housekeeping)][:1]
     _expect(first == [0.0], f"the first housekeeping after SimSetup is at {first} s, not 0")
-    modes = [
-        e for e in _events(d.log[since:]) if e.event_id == m.EventId.MODE_CHANGE and e.index == 1
-    ]
-    _expect(bool(modes), "no MODE_CHANGE to SAFE after SimSetup in ACTIVE")
+    _expect(bool(_mode_changes(d.log[since:])), "no MODE_CHANGE to SAFE after SimSetup in ACTIVE")
     hb = d.heartbeat()
     _expect(hb.mode == m.DeviceMode.SAFE, f"heartbeat mode {hb.mode} after SimSetup")
     return None

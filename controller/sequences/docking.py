@@ -67,10 +67,17 @@ class Ready(Procedure):
         elif not f.ring_ready_stop:
             # latches stay disarmed until ARMED: after a partial capture the rings may
             # still touch, and armed latches would catch again the cycle after RELEASE
-            # (RELEASE <-> EXTEND at the control rate); extending pushes the chaser off
+            # (RELEASE <-> EXTEND at the control rate); extending pushes the chaser off.
+            # The brake is let go to below the buffer's preload: after a capture the ring
+            # sits compressed behind a nut already at its forward stop, and a brake at the
+            # safe-state force held it there for good (the drive ran, nothing moved)
             c.set_sub("EXTEND")
             self.armed_t_s = None
-            cmd = ActuatorCommand(seq=c.seq, ring_speed_m_s=cfg.ring_extend_speed_m_s)
+            cmd = ActuatorCommand(
+                seq=c.seq,
+                ring_speed_m_s=cfg.ring_extend_speed_m_s,
+                brake_slip_n=cfg.brake_slip_min_n,
+            )
         else:
             c.set_sub("ARMED")
             if self.armed_t_s is None:

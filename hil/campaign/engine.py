@@ -256,7 +256,10 @@ def _fan_out(
 
     n_workers = max(1, len(client.scheduler_info().get("workers", {})) or 1)
     size = max(1, min(25, len(todo) // (n_workers * 8) or 1))
-    [shared] = client.scatter([campaign], broadcast=True)
+    # a fresh key each fan-out: under the content hash, an interrupted campaign's released
+    # future could delete the data a resumed one on the same cluster had just scattered
+    # ("lost dependencies" on a loaded host)
+    [shared] = client.scatter([campaign], broadcast=True, hash=False)
     futures = [
         client.submit(execute_many, shared, chunk, pure=False) for chunk in _chunks(todo, size)
     ]

@@ -77,3 +77,37 @@ def test_pegged_load_during_retraction_ends_safe_within_the_staleness_limit(
             break
     assert ctl.phase == "SAFE"
     assert t - t0 <= cfg.staleness_limit_s + 0.02
+
+
+@pytest.mark.parametrize(
+    "rel_pos",
+    [
+        (FULL_SCALE["rel_pos_m"], 0.01, 0.0),  # the gap saturated on the wire
+        (5.0, 0.01, 0.0),  # in process: a chaser 5 m out (SimSetup allows 10 m)
+        (FULL_SCALE["rel_pos_m"], -FULL_SCALE["rel_pos_m"], FULL_SCALE["rel_pos_m"]),
+    ],
+)
+def test_a_chaser_beyond_the_gap_s_full_scale_is_far_not_a_failed_sensor(
+    cfg: ControllerConfig, rel_pos: tuple[float, float, float]
+) -> None:
+    """The gap at or above full scale reads "at least this far": a chaser starting further
+    out, or backing off after a NOCAP retry, put the controller in SAFE with "sensor data
+    lost: rel_pos_m" (out-of-envelope ended SAFE at 81 s, a start 5 m out at 2 s)."""
+    assert implausible(make_frame(rel_pos_m=rel_pos), cfg) is None
+
+
+@pytest.mark.parametrize(
+    "rel_pos",
+    [
+        (0.3, FULL_SCALE["rel_pos_m"], 0.0),  # a lateral channel pegged while the gap reads
+        (-FULL_SCALE["rel_pos_m"], 0.0, 0.0),  # a gap pegged negative (frames overlapping)
+        (float("inf"), 0.0, 0.0),
+        (float("nan"), 0.0, 0.0),
+        (5.0, float("nan"), 0.0),
+        (2.0e4, 0.0, 0.0),  # beyond the configured range
+    ],
+)
+def test_the_far_reading_excuses_nothing_else(
+    cfg: ControllerConfig, rel_pos: tuple[float, float, float]
+) -> None:
+    assert implausible(make_frame(rel_pos_m=rel_pos), cfg) == "rel_pos_m"
