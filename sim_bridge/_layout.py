@@ -335,8 +335,8 @@ P_MTOT = _p.take()  # station + chaser + ring mass, kg (the thrust's frame is th
 # per-element geometry (cos, sin of the angle about x) and per-hook rigging
 P_PETAL_C = _p.take(3)
 P_PETAL_S = _p.take(3)
-P_FACE_C = _p.take(3)
-P_FACE_S = _p.take(3)
+P_FACE_C = _p.take(6)
+P_FACE_S = _p.take(6)
 P_LATCH_C = _p.take(6)
 P_LATCH_S = _p.take(6)
 P_STRUCT_C = _p.take(3)

@@ -463,7 +463,7 @@ def _params(ps: Preset, dt: float) -> np.ndarray:
     spread = g("ring.latch_spread_deg")
     geometry = {
         L.P_PETAL_C: petals,
-        L.P_FACE_C: [a + 60.0 for a in petals],
+        L.P_FACE_C: [60.0 * k for k in range(6)],
         L.P_LATCH_C: [petals[k // 2] + (-spread if k % 2 == 0 else spread) for k in range(6)],
         L.P_STRUCT_C: [a + 60.0 for a in petals],
         L.P_PIN_C: [90.0, 270.0],

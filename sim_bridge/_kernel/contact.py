@@ -149,7 +149,16 @@ def petals(x: np.ndarray, p: np.ndarray, w: np.ndarray, S: Placement, ring: Plac
         if uu < H and en < p[P_EOUT]:
             P = wpt(S, q)
             rim = p[P_CG] + H * p[P_TANB]
-            if en <= rim:
+            if en <= rim and uu < 0.0:
+                # below the seat (the ring face pressed into the passive face): the seat's
+                # radial wall. Its stiffness makes the potential meet the flank's at u = 0;
+                # carried on below the seat, the cone closed round the tip and inverted past
+                # its apex (the ledger drifted 3.9 % of E0 at a slow corner)
+                dw = en - p[P_CG]
+                if dw > 0.0 and en > 1e-12:
+                    nl = rot(S[0], 0.0, -ey / en, -ez / en)
+                    hc_contact(x, w, p, B_RING, B_STATION, P, nl, dw, p[P_KC] * p[P_COSB] ** 2.5)
+            elif en <= rim:
                 delta = (en - p[P_CG] - uu * p[P_TANB]) * p[P_COSB]
                 if delta > 0.0 and en > 1e-12:
                     nl = rot(S[0], p[P_SINB], -p[P_COSB] * ey / en, -p[P_COSB] * ez / en)
@@ -160,8 +169,12 @@ def petals(x: np.ndarray, p: np.ndarray, w: np.ndarray, S: Placement, ring: Plac
 
 @kernel
 def ring_face(x: np.ndarray, p: np.ndarray, w: np.ndarray, S: Placement, ring: Placement) -> None:
-    """The ring's capture face on the passive face, three lumped points (annulus only)."""
-    for k in range(3):
+    """The ring's capture face on the passive face, six lumped points (annulus only).
+
+    Six, every 60 deg, so that no sector of the annulus can sink into the passive
+    face: with three (between the petals) a ring latched at two petals pivoted about
+    the chord of two points and pressed its third petal's sector 13 mm in."""
+    for k in range(6):
         q = loc(ring, 0.0, p[P_RF] * p[P_FACE_C + k], p[P_RF] * p[P_FACE_S + k])
         if q[0] < 0.0:
             rho = math.sqrt(q[1] * q[1] + q[2] * q[2])

@@ -46,6 +46,7 @@ KNOWN_SHORT = frozenset(
         "maker-slow-petal-conv-neg",
         "maker-slow-between-div-pos",
         "maker-slow-between-div-neg",
+        "maker-slow-between-conv-pos",
         "maker-fast-petal-div-pos",
         "maker-fast-between-div-neg",
     }
