@@ -297,3 +297,25 @@ def test_the_same_clauses_pass_without_the_defect(
     clauses = frozenset(d[2] for d in DEFECTS) - timed
     rows: Any = run_conformance(served(lambda dev: None), clauses)
     assert {r.clause: r.status for r in rows} == dict.fromkeys(clauses | {"DEV-HELLO-1"}, "PASS")
+
+
+def _report_before_setup(dev: VirtualMcu) -> None:
+    """Sends one last report of the old run just before it takes a SimSetup, as a device
+    streaming in ACTIVE does when the command lands between two of its periods."""
+    inner = dev._setup
+
+    def setup(pkt: m.Packet, msg: m.SimSetup, now_s: float) -> bytes:
+        return dev._housekeeping() + inner(pkt, msg, now_s)
+
+    dev._setup = setup  # type: ignore[method-assign]
+
+
+def test_a_report_sent_just_before_the_simsetup_is_not_its_first(
+    served: Callable[[Callable[[VirtualMcu], None]], str],
+) -> None:
+    """SIM-SETUP-1 reads the first report *after* the 1,7 (ICD: "answer 1,1 and 1,7, then
+    send the housekeeping report at t = 0"). It took the first after sending, and failed
+    a good device in CI with "the first housekeeping after SimSetup is at [8.33] s"."""
+    path = served(_report_before_setup)
+    rows = {r.clause: r for r in run_conformance(path, frozenset({"SIM-SETUP-1"}))}
+    assert rows["SIM-SETUP-1"].status == "PASS", rows["SIM-SETUP-1"]
