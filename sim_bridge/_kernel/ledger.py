@@ -221,11 +221,12 @@ def common_kinetic(x: np.ndarray, p: np.ndarray, w: np.ndarray) -> float:
     DOMAIN 2a's measure asks the buffer to remove (``docs/plant.md`` 6).
     Only the chaser's thrust (an external force) changes P and L.
     """
+    kicked = (_half_kicked(x, p, w, 0), _half_kicked(x, p, w, 1), _half_kicked(x, p, w, 2))
     mtot = 0.0
     rx = ry = rz = 0.0
     px = py = pz = 0.0
     for b in range(3):
-        m, v, _, _ = _half_kicked(x, p, w, b)
+        m, v, _, _ = kicked[b]
         o = b * BODY
         mtot += m
         rx += m * x[o]
@@ -243,7 +244,7 @@ def common_kinetic(x: np.ndarray, p: np.ndarray, w: np.ndarray) -> float:
     lx = ly = lz = 0.0
     a00 = a01 = a02 = a11 = a12 = a22 = 0.0
     for b in range(3):
-        m, v, ii, om = _half_kicked(x, p, w, b)
+        m, v, ii, om = kicked[b]
         o = b * BODY
         rm = qmat(x, o)
         lw = rot(rm, ii[0] * om[0], ii[1] * om[1], ii[2] * om[2])

@@ -95,6 +95,12 @@ def test_undocking_separates_at_pushrod_speed() -> None:
     assert loop.plant.sense().rel_pos_m[0] > gap + 0.1
 
 
+PARTIAL = InitialConditions(
+    distance_m=0.3, closing_speed_m_s=0.1, lateral_offset_m=(0.05, 0.0), angle_deg=(0.0, 2.0, 1.0)
+)
+"""fault-partial-capture's approach; the retry test fails petal 0's two latches on it."""
+
+
 @pytest.mark.slow
 def test_a_retry_re_extends_the_ring_and_waits_for_a_chaser_that_backs_off() -> None:
     """A partial capture (both latches of petal 0 failed) is retried. After the retry's
@@ -120,8 +126,3 @@ def test_a_retry_re_extends_the_ring_and_waits_for_a_chaser_that_backs_off() -> 
     assert loop.plant.sense().rel_pos_m[0] >= 3.2767  # saturated at the wire's full scale
     assert end == "APPROACH", loop.ctl.phase  # waiting for the re-approach, not SAFE
     assert loop.violations == 0
-
-
-PARTIAL = InitialConditions(
-    distance_m=0.3, closing_speed_m_s=0.1, lateral_offset_m=(0.05, 0.0), angle_deg=(0.0, 2.0, 1.0)
-)
